@@ -1,0 +1,9 @@
+//! Pure domain types shared by every layer of Switchboard. Nothing in this crate does IO.
+
+pub mod object_key;
+pub mod role;
+pub mod tenant_id;
+
+pub use object_key::{Area, ObjectKey, ObjectKeyError, RelativeName};
+pub use role::Role;
+pub use tenant_id::{TenantId, TenantIdError};

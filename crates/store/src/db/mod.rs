@@ -1,0 +1,99 @@
+//! One database API over SQLite and PostgreSQL (ADR 0001): sqlx's `Any` driver runs the SQL that is
+//! identical on both, `Backend` picks the statements that differ, and each backend has its own
+//! migrations. Connections are never handed out raw: tenant work goes through [`TenantTx`], which
+//! only a [`TenantScope`] opens, and platform work through [`PlatformTx`], which only a
+//! [`PlatformAdmin`] opens.
+
+mod connect;
+mod migrate;
+mod tx;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::AnyPool;
+
+pub use connect::DbConfig;
+pub use tx::{PlatformTx, TenantTx};
+
+use crate::StoreResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The tables that hold tenant data, in the order a purge deletes them (children first). A test
+/// checks this list against the live catalog, so a new tenant table cannot be forgotten here.
+pub const TENANT_TABLES: &[&str] = &["audit_log", "sessions", "api_tokens", "users"];
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+impl Db {
+    pub async fn connect(config: &DbConfig) -> StoreResult<Db> {
+        connect::connect(config.url.expose_secret(), config.max_connections).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs the migrations of this backend as the owner role (`migration_url`, or the app URL when
+    /// none is set), then grants the app role what it needs on PostgreSQL.
+    pub async fn migrate(config: &DbConfig) -> StoreResult<()> {
+        migrate::run(config).await
+    }
+
+    /// `SELECT 1`, for readiness checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Masks the password of a database URL for logs and errors.
+pub fn redact_url(url: &SecretString) -> String {
+    match url::Url::parse(url.expose_secret()) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable database url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_the_password() {
+        let url = SecretString::from("postgres://app:hunter2@127.0.0.1:5432/sb");
+        let shown = redact_url(&url);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("app:***@127.0.0.1"), "{shown}");
+    }
+}

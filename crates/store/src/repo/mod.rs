@@ -1,0 +1,16 @@
+//! Repositories. Tenant repositories take a [`crate::TenantTx`] and bind its tenant in every
+//! statement; registry repositories take a [`crate::PlatformTx`].
+
+pub mod audit;
+pub mod platform_accounts;
+pub mod sessions;
+pub mod tenants;
+pub mod tokens;
+pub mod users;
+
+use rand::Rng;
+
+/// A random opaque id (128 bits, hex).
+pub(crate) fn new_id() -> String {
+    hex::encode(rand::rng().random::<[u8; 16]>())
+}
