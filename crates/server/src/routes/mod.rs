@@ -1,0 +1,67 @@
+//! The router. JSON routes are registered through `utoipa-axum`, so the OpenAPI document is built
+//! from the same handlers that serve requests.
+
+mod audit;
+mod health;
+mod me;
+mod platform;
+mod session;
+pub use session::login_tenant;
+mod tokens;
+mod users;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{pages, telemetry};
+
+/// The API routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::me))
+        .routes(routes!(users::list, users::invite))
+        .routes(routes!(users::update, users::remove))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(platform::create_tenant, platform::list_tenants))
+        .routes(routes!(platform::get_tenant, platform::delete_tenant))
+        .routes(routes!(platform::suspend))
+        .routes(routes!(platform::resume))
+        .routes(routes!(platform::tenant_users))
+        .split_for_parts()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .merge(pages::router())
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn(telemetry::log_request))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
