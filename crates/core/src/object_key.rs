@@ -47,9 +47,7 @@ pub enum ObjectKeyError {
     EmptySegment,
     #[error("an object name must not contain '.' or '..' segments, or segments starting with '.'")]
     DotSegment,
-    #[error(
-        "an object name may contain only letters, digits, '.', '-', '_' and '/' (found {0:?})"
-    )]
+    #[error("an object name may contain only letters, digits, '.', '-', '_' and '/' (found {0:?})")]
     ForbiddenCharacter(char),
 }
 
@@ -185,7 +183,10 @@ mod tests {
             &tenant("acme-evil"),
             RelativeName::parse("audio/x.wav").unwrap(),
         );
-        let acme_prefix = format!("{}/", ObjectKey::tenant_prefix(Area::Input, &tenant("acme")));
+        let acme_prefix = format!(
+            "{}/",
+            ObjectKey::tenant_prefix(Area::Input, &tenant("acme"))
+        );
         assert!(!key.to_string().starts_with(&acme_prefix));
     }
 }

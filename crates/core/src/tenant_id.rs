@@ -85,8 +85,19 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         for bad in [
-            "", "ab", "Acme", "acme_corp", "acme.corp", "-acme", "acme-", "ac--me", "ac/me",
-            "../x", "acme\0", "platform", &"a".repeat(64),
+            "",
+            "ab",
+            "Acme",
+            "acme_corp",
+            "acme.corp",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "ac/me",
+            "../x",
+            "acme\0",
+            "platform",
+            &"a".repeat(64),
         ] {
             assert!(TenantId::parse(bad).is_err(), "{bad:?}");
         }

@@ -57,7 +57,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn internal() -> ApiError {
@@ -73,11 +77,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
-            StoreError::Invalid(message) => ApiError::bad_request(message),
-            StoreError::ObjectKey(err) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_object_name", err.to_string())
+            StoreError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
+            StoreError::Invalid(message) => ApiError::bad_request(message),
+            StoreError::ObjectKey(err) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_object_name",
+                err.to_string(),
+            ),
             StoreError::Unavailable(err) => {
                 tracing::error!(error = %err, "database unavailable");
                 ApiError::new(

@@ -27,7 +27,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, 
             .ok_or_else(ApiError::unauthenticated)?;
         return Ok(state.auth.bearer(raw.trim()).await?);
     }
-    let cookie = cookies::get(&parts.headers, cookies::SESSION).ok_or_else(ApiError::unauthenticated)?;
+    let cookie =
+        cookies::get(&parts.headers, cookies::SESSION).ok_or_else(ApiError::unauthenticated)?;
     let authenticated = state.auth.session(&cookie).await?;
     let csrf = match &authenticated {
         Authenticated::Tenant { csrf, .. } | Authenticated::Platform { csrf, .. } => csrf.clone(),

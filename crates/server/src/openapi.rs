@@ -26,7 +26,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token (sbt_…, sbp_…) or a JWT from a configured OIDC issuer"))
+                    .description(Some(
+                        "An API token (sbt_…, sbp_…) or a JWT from a configured OIDC issuer",
+                    ))
                     .build(),
             ),
         );

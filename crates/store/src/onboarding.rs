@@ -65,7 +65,9 @@ pub async fn onboard(
 ) -> StoreResult<Onboarded> {
     let name = request.name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(StoreError::Invalid("a tenant name has 1 to 200 characters".into()));
+        return Err(StoreError::Invalid(
+            "a tenant name has 1 to 200 characters".into(),
+        ));
     }
     let storage_mode = match request.dedicated_storage {
         Some(true) => StorageMode::Dedicated,
@@ -83,16 +85,29 @@ pub async fn onboard(
 
     let mut tx = db.tenant_tx(&new.id, true).await?;
     let tenant = tenants::insert(tx.conn(), &new).await?;
-    let admin = users::insert(&mut tx, &request.admin_email, Role::Admin, &request.admin_password)
-        .await?;
+    let admin = users::insert(
+        &mut tx,
+        &request.admin_email,
+        Role::Admin,
+        &request.admin_password,
+    )
+    .await?;
     if storage_mode == StorageMode::Dedicated {
         storage.create_dedicated_bucket(&new.id).await?;
     }
     objects
-        .put(Area::Config, "ai-config.json", Bytes::from_static(DEFAULT_AI_CONFIG.as_bytes()))
+        .put(
+            Area::Config,
+            "ai-config.json",
+            Bytes::from_static(DEFAULT_AI_CONFIG.as_bytes()),
+        )
         .await?;
     objects
-        .put(Area::Config, "qa-config.json", Bytes::from_static(DEFAULT_QA_CONFIG.as_bytes()))
+        .put(
+            Area::Config,
+            "qa-config.json",
+            Bytes::from_static(DEFAULT_QA_CONFIG.as_bytes()),
+        )
         .await?;
     tx.commit().await?;
     tracing::info!(tenant.id = %tenant.id, storage.mode = storage_mode.as_str(), "tenant onboarded");
@@ -135,28 +150,45 @@ pub async fn delete_tenant(
         .bind(id.as_str())
         .execute(tx.conn())
         .await?;
-        report.rows.insert((*table).to_owned(), done.rows_affected());
+        report
+            .rows
+            .insert((*table).to_owned(), done.rows_affected());
     }
     let removed = sqlx::query("DELETE FROM tenants WHERE id = $1")
         .bind(id.as_str())
         .execute(tx.conn())
         .await?;
-    report.rows.insert("tenants".into(), removed.rows_affected());
+    report
+        .rows
+        .insert("tenants".into(), removed.rows_affected());
     tx.commit().await?;
     tracing::info!(tenant.id = %id, objects = report.objects, "tenant deleted");
     Ok(report)
 }
 
 /// Suspends or reactivates a tenant.
-pub async fn set_active(db: &Db, admin: &PlatformAdmin, id: &TenantId, active: bool) -> StoreResult<Tenant> {
+pub async fn set_active(
+    db: &Db,
+    admin: &PlatformAdmin,
+    id: &TenantId,
+    active: bool,
+) -> StoreResult<Tenant> {
     let mut tx = db.platform(admin).await?;
-    let status = if active { TenantStatus::Active } else { TenantStatus::Suspended };
-    let current = tenants::get(&mut tx, id).await?.ok_or(StoreError::NotFound("tenant"))?;
+    let status = if active {
+        TenantStatus::Active
+    } else {
+        TenantStatus::Suspended
+    };
+    let current = tenants::get(&mut tx, id)
+        .await?
+        .ok_or(StoreError::NotFound("tenant"))?;
     if current.status == TenantStatus::Deleting {
         return Err(StoreError::Conflict("the tenant is being deleted".into()));
     }
     tenants::set_status(&mut tx, id, status).await?;
-    let tenant = tenants::get(&mut tx, id).await?.ok_or(StoreError::NotFound("tenant"))?;
+    let tenant = tenants::get(&mut tx, id)
+        .await?
+        .ok_or(StoreError::NotFound("tenant"))?;
     tx.commit().await?;
     Ok(tenant)
 }

@@ -15,13 +15,31 @@ use crate::{Db, StoreError, StoreResult};
 /// Who is acting. Written into audit rows; never holds a secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
-    User { id: String, email: String },
-    ApiToken { id: String, name: String },
-    External { issuer: String, subject: String, email: Option<String> },
-    PlatformAdmin { id: String, email: String },
-    PlatformToken { id: String, name: String },
+    User {
+        id: String,
+        email: String,
+    },
+    ApiToken {
+        id: String,
+        name: String,
+    },
+    External {
+        issuer: String,
+        subject: String,
+        email: Option<String>,
+    },
+    PlatformAdmin {
+        id: String,
+        email: String,
+    },
+    PlatformToken {
+        id: String,
+        name: String,
+    },
     /// Someone running the `switchboard` binary with the database credentials.
-    Operator { name: String },
+    Operator {
+        name: String,
+    },
 }
 
 impl fmt::Display for Actor {
@@ -29,7 +47,9 @@ impl fmt::Display for Actor {
         match self {
             Actor::User { email, .. } => write!(f, "user:{email}"),
             Actor::ApiToken { id, .. } => write!(f, "token:{id}"),
-            Actor::External { issuer, subject, .. } => write!(f, "oidc:{issuer}#{subject}"),
+            Actor::External {
+                issuer, subject, ..
+            } => write!(f, "oidc:{issuer}#{subject}"),
             Actor::PlatformAdmin { email, .. } => write!(f, "platform-admin:{email}"),
             Actor::PlatformToken { id, .. } => write!(f, "platform-token:{id}"),
             Actor::Operator { name } => write!(f, "operator:{name}"),

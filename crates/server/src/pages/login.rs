@@ -67,7 +67,13 @@ fn with_cookies(response: impl IntoResponse, set: &[String]) -> Response {
 }
 
 /// A login page with a fresh double-submit token.
-fn login_page(status: StatusCode, secure: bool, tenant: &str, email: &str, error: Option<&str>) -> Response {
+fn login_page(
+    status: StatusCode,
+    secure: bool,
+    tenant: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Response {
     let csrf = hex::encode(rand::rng().random::<[u8; 32]>());
     let page = LoginPage {
         csrf: csrf.clone(),
@@ -75,11 +81,20 @@ fn login_page(status: StatusCode, secure: bool, tenant: &str, email: &str, error
         email: email.to_owned(),
         error: error.map(str::to_owned),
     };
-    with_cookies((status, page), &[cookies::set(cookies::LOGIN_CSRF, &csrf, 3600, secure)])
+    with_cookies(
+        (status, page),
+        &[cookies::set(cookies::LOGIN_CSRF, &csrf, 3600, secure)],
+    )
 }
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    login_page(StatusCode::OK, cookies::secure(&headers, state.config.behind_tls()), "", "", None)
+    login_page(
+        StatusCode::OK,
+        cookies::secure(&headers, state.config.behind_tls()),
+        "",
+        "",
+        None,
+    )
 }
 
 pub async fn submit(
@@ -101,10 +116,20 @@ pub async fn submit(
     let tenant = match login_tenant(Some(&form.tenant)) {
         Ok(tenant) => tenant,
         Err(_) => {
-            return login_page(StatusCode::UNAUTHORIZED, secure, &form.tenant, &form.email, Some("Invalid organisation, email or password."));
+            return login_page(
+                StatusCode::UNAUTHORIZED,
+                secure,
+                &form.tenant,
+                &form.email,
+                Some("Invalid organisation, email or password."),
+            );
         }
     };
-    match state.auth.login(tenant.as_ref(), &form.email, &form.password).await {
+    match state
+        .auth
+        .login(tenant.as_ref(), &form.email, &form.password)
+        .await
+    {
         Ok(session) => {
             let max_age = (session.expires_at - switchboard_store::clock::now_ms()) / 1000;
             with_cookies(
@@ -117,13 +142,23 @@ pub async fn submit(
         }
         Err(err) => {
             let (status, message) = match err {
-                AuthError::TenantSuspended => (StatusCode::FORBIDDEN, "This organisation is suspended."),
-                AuthError::TenantDeleting => (StatusCode::FORBIDDEN, "This organisation is being deleted."),
+                AuthError::TenantSuspended => {
+                    (StatusCode::FORBIDDEN, "This organisation is suspended.")
+                }
+                AuthError::TenantDeleting => {
+                    (StatusCode::FORBIDDEN, "This organisation is being deleted.")
+                }
                 AuthError::Store(err) => {
                     tracing::error!(error = ?err, "login failed");
-                    (StatusCode::SERVICE_UNAVAILABLE, "Sign-in is unavailable right now.")
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Sign-in is unavailable right now.",
+                    )
                 }
-                _ => (StatusCode::UNAUTHORIZED, "Invalid organisation, email or password."),
+                _ => (
+                    StatusCode::UNAUTHORIZED,
+                    "Invalid organisation, email or password.",
+                ),
             };
             login_page(status, secure, &form.tenant, &form.email, Some(message))
         }
@@ -166,7 +201,11 @@ pub async fn logout(
         };
         if let Some(expected) = csrf {
             if !same(&form.csrf, &expected) {
-                return (StatusCode::FORBIDDEN, "The sign-out form expired; reload the page.").into_response();
+                return (
+                    StatusCode::FORBIDDEN,
+                    "The sign-out form expired; reload the page.",
+                )
+                    .into_response();
             }
             if let Err(err) = state.auth.logout(&cookie).await {
                 tracing::error!(error = ?err, "logout failed");
@@ -174,5 +213,8 @@ pub async fn logout(
             }
         }
     }
-    with_cookies(Redirect::to("/login"), &[cookies::set(cookies::SESSION, "", 0, secure)])
+    with_cookies(
+        Redirect::to("/login"),
+        &[cookies::set(cookies::SESSION, "", 0, secure)],
+    )
 }

@@ -11,7 +11,10 @@ use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "tenant",
     responses((status = 200, body = Vec<AuditView>), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: TenantAuth) -> ApiResult<Json<Vec<AuditView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+) -> ApiResult<Json<Vec<AuditView>>> {
     auth.admin()?;
     let mut tx = state.db.read(&auth.0).await?;
     let entries = audit::list(&mut tx, 500).await?;

@@ -17,7 +17,13 @@ use crate::extract::{PlatformAuth, RequestId};
 use crate::state::AppState;
 
 fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(raw).map_err(|err| ApiError::new(StatusCode::BAD_REQUEST, "invalid_tenant_id", err.to_string()))
+    TenantId::parse(raw).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant_id",
+            err.to_string(),
+        )
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -57,7 +63,10 @@ pub async fn create_tenant(
         plan: body.plan,
         dedicated_storage: body.dedicated_storage,
         admin_email: body.admin_email,
-        admin_password: body.admin_password.or_else(|| generated.clone()).unwrap_or_default(),
+        admin_password: body
+            .admin_password
+            .or_else(|| generated.clone())
+            .unwrap_or_default(),
     };
     let onboarded = onboarding::onboard(&state.db, &state.storage, &admin, request).await?;
     Ok((
@@ -92,7 +101,9 @@ pub async fn get_tenant(
 ) -> ApiResult<Json<TenantView>> {
     let id = tenant_id(&id)?;
     let mut tx = state.db.platform(&admin).await?;
-    let tenant = tenants::get(&mut tx, &id).await?.ok_or_else(|| ApiError::not_found("tenant"))?;
+    let tenant = tenants::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
     tx.commit().await?;
     Ok(Json(tenant.into()))
 }
@@ -145,7 +156,8 @@ pub async fn delete_tenant(
     PlatformAuth(admin): PlatformAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PurgeView>> {
-    let report = onboarding::delete_tenant(&state.db, &state.storage, &admin, &tenant_id(&id)?).await?;
+    let report =
+        onboarding::delete_tenant(&state.db, &state.storage, &admin, &tenant_id(&id)?).await?;
     Ok(Json(report.into()))
 }
 
@@ -169,7 +181,13 @@ pub async fn tenant_users(
     let reason = query
         .reason
         .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "reason_required", "reading a tenant's data needs ?reason=…"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "reason_required",
+                "reading a tenant's data needs ?reason=…",
+            )
+        })?;
     let scope = admin
         .open_tenant(
             &state.db,

@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tenant",
     responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: TenantAuth) -> ApiResult<Json<Vec<TokenView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+) -> ApiResult<Json<Vec<TokenView>>> {
     let mut tx = state.db.read(&auth.0).await?;
     let tokens = tokens::list(&mut tx).await?;
     tx.commit().await?;

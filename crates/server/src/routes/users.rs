@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "tenant",
     responses((status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, auth: TenantAuth) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+) -> ApiResult<Json<Vec<UserView>>> {
     let mut tx = state.db.read(&auth.0).await?;
     let users = users::list(&mut tx).await?;
     tx.commit().await?;
@@ -45,7 +48,10 @@ pub async fn invite(
 ) -> ApiResult<(StatusCode, Json<Invited>)> {
     let admin = auth.admin()?;
     let generated = body.password.is_none().then(generated_password);
-    let password = body.password.or_else(|| generated.clone()).unwrap_or_default();
+    let password = body
+        .password
+        .or_else(|| generated.clone())
+        .unwrap_or_default();
     let mut tx = state.db.write(&auth.0).await?;
     let user = users::create(&mut tx, admin, &body.email, body.role.into(), &password).await?;
     tx.commit().await?;
@@ -93,4 +99,3 @@ pub async fn remove(
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

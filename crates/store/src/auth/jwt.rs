@@ -137,14 +137,17 @@ fn key_fits(alg: Algorithm, params: &AlgorithmParameters) -> bool {
     use Algorithm::*;
     matches!(
         (alg, params),
-        (RS256 | RS384 | RS512 | PS256 | PS384 | PS512, AlgorithmParameters::RSA(_))
-            | (ES256 | ES384, AlgorithmParameters::EllipticCurve(_))
+        (
+            RS256 | RS384 | RS512 | PS256 | PS384 | PS512,
+            AlgorithmParameters::RSA(_)
+        ) | (ES256 | ES384, AlgorithmParameters::EllipticCurve(_))
             | (EdDSA, AlgorithmParameters::OctetKeyPair(_))
     )
 }
 
 fn claim<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(claims, |value, part| value.get(part))
+    path.split('.')
+        .try_fold(claims, |value, part| value.get(part))
 }
 
 fn claim_str(claims: &Value, path: &str) -> Option<String> {
@@ -165,7 +168,9 @@ impl JwtVerifier {
                     .map(|name| allowed_algorithm(name))
                     .collect::<Result<Vec<_>, _>>()?;
                 if algorithms.is_empty() {
-                    return Err(JwtError::Config("an issuer needs at least one algorithm".into()));
+                    return Err(JwtError::Config(
+                        "an issuer needs at least one algorithm".into(),
+                    ));
                 }
                 Ok(Issuer {
                     config,
@@ -182,8 +187,8 @@ impl JwtVerifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<VerifiedJwt, JwtError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| JwtError::Rejected("malformed header"))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| JwtError::Rejected("malformed header"))?;
         let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
             .map_err(|_| JwtError::Rejected("malformed claims"))?;
         let iss = unverified.get("iss").and_then(Value::as_str);
@@ -196,7 +201,9 @@ impl JwtVerifier {
             return Err(JwtError::Rejected("algorithm not allowed"));
         }
         let kid = header.kid.as_deref().ok_or(JwtError::Rejected("no kid"))?;
-        let claims = self.verify_signature(issuer, header.alg, kid, token).await?;
+        let claims = self
+            .verify_signature(issuer, header.alg, kid, token)
+            .await?;
 
         if !issuer.config.audiences.is_empty() {
             let aud_ok = match claims.get("aud") {
@@ -207,8 +214,8 @@ impl JwtVerifier {
                     .any(|aud| issuer.config.audiences.iter().any(|a| a == aud)),
                 _ => false,
             };
-            let azp_ok = claim_str(&claims, "azp")
-                .is_some_and(|azp| issuer.config.audiences.contains(&azp));
+            let azp_ok =
+                claim_str(&claims, "azp").is_some_and(|azp| issuer.config.audiences.contains(&azp));
             if !(aud_ok || azp_ok) {
                 return Err(JwtError::Rejected("audience"));
             }
@@ -251,9 +258,7 @@ impl JwtVerifier {
         token: &str,
     ) -> Result<Value, JwtError> {
         let mut cache = issuer.cache.lock().await;
-        let stale = cache
-            .fetched_at
-            .is_none_or(|at| at.elapsed() > JWKS_TTL);
+        let stale = cache.fetched_at.is_none_or(|at| at.elapsed() > JWKS_TTL);
         if stale {
             self.refresh(issuer, &mut cache).await?;
         }
@@ -267,7 +272,10 @@ impl JwtVerifier {
                 self.refresh(issuer, &mut cache).await?;
             }
         }
-        let known = cache.keys.get(kid).ok_or(JwtError::Rejected("unknown kid"))?;
+        let known = cache
+            .keys
+            .get(kid)
+            .ok_or(JwtError::Rejected("unknown kid"))?;
         if !known.fits.contains(&alg) {
             return Err(JwtError::Rejected("algorithm does not fit the key type"));
         }

@@ -43,10 +43,7 @@ fn app_role(config: &DbConfig) -> StoreResult<Option<String>> {
     if app.is_empty() || app == owner {
         return Ok(None);
     }
-    if !app
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if !app.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(StoreError::Invalid(
             "the app role name may contain only letters, digits and '_'".into(),
         ));

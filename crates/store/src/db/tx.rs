@@ -7,8 +7,8 @@ use sqlx::{Any, AnyConnection, Transaction};
 use switchboard_core::TenantId;
 
 use super::{Backend, Db};
-use crate::scope::{PlatformAdmin, TenantScope};
 use crate::StoreResult;
+use crate::scope::{PlatformAdmin, TenantScope};
 
 pub struct TenantTx {
     tx: Transaction<'static, Any>,

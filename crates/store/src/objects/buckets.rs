@@ -19,8 +19,13 @@ fn bucket(config: &S3Config, name: &str) -> StoreResult<(Bucket, Credentials)> {
     let endpoint = endpoint
         .parse()
         .map_err(|_| StoreError::Bucket("S3_ENDPOINT is not a valid URL".into()))?;
-    let bucket = Bucket::new(endpoint, UrlStyle::Path, name.to_owned(), config.region.clone())
-        .map_err(|e| StoreError::Bucket(format!("bucket {name}: {e}")))?;
+    let bucket = Bucket::new(
+        endpoint,
+        UrlStyle::Path,
+        name.to_owned(),
+        config.region.clone(),
+    )
+    .map_err(|e| StoreError::Bucket(format!("bucket {name}: {e}")))?;
     let credentials = Credentials::new(
         config.access_key_id.clone().unwrap_or_default(),
         config
@@ -32,7 +37,11 @@ fn bucket(config: &S3Config, name: &str) -> StoreResult<(Bucket, Credentials)> {
     Ok((bucket, credentials))
 }
 
-async fn send(method: reqwest::Method, url: url::Url, what: &str) -> StoreResult<reqwest::StatusCode> {
+async fn send(
+    method: reqwest::Method,
+    url: url::Url,
+    what: &str,
+) -> StoreResult<reqwest::StatusCode> {
     let response = reqwest::Client::new()
         .request(method, url.as_str())
         .send()
@@ -49,7 +58,9 @@ pub(super) async fn create(config: &S3Config, name: &str) -> StoreResult<()> {
     if status.is_success() || status == reqwest::StatusCode::CONFLICT {
         Ok(())
     } else {
-        Err(StoreError::Bucket(format!("create bucket {name}: HTTP {status}")))
+        Err(StoreError::Bucket(format!(
+            "create bucket {name}: HTTP {status}"
+        )))
     }
 }
 
@@ -60,6 +71,8 @@ pub(super) async fn delete(config: &S3Config, name: &str) -> StoreResult<()> {
     if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
         Ok(())
     } else {
-        Err(StoreError::Bucket(format!("delete bucket {name}: HTTP {status}")))
+        Err(StoreError::Bucket(format!(
+            "delete bucket {name}: HTTP {status}"
+        )))
     }
 }

@@ -47,7 +47,9 @@ impl StorageMode {
         match raw {
             "shared" => Ok(StorageMode::Shared),
             "dedicated" => Ok(StorageMode::Dedicated),
-            other => Err(StoreError::Invalid(format!("unknown storage mode {other:?}"))),
+            other => Err(StoreError::Invalid(format!(
+                "unknown storage mode {other:?}"
+            ))),
         }
     }
 }
@@ -164,7 +166,12 @@ impl Storage {
             (Backend::S3 { shared, .. }, StorageMode::Shared) => {
                 Area::ALL.map(|area| shared[area.as_str()].clone())
             }
-            (Backend::S3 { config, dedicated, .. }, StorageMode::Dedicated) => {
+            (
+                Backend::S3 {
+                    config, dedicated, ..
+                },
+                StorageMode::Dedicated,
+            ) => {
                 let mut cache = dedicated.lock().unwrap_or_else(|e| e.into_inner());
                 let store = match cache.get(tenant) {
                     Some(store) => store.clone(),
@@ -186,7 +193,9 @@ impl Storage {
     /// Creates the tenant's dedicated bucket (S3 only).
     pub(crate) async fn create_dedicated_bucket(&self, tenant: &TenantId) -> StoreResult<()> {
         match &*self.backend {
-            Backend::S3 { config, .. } => buckets::create(config, &config.dedicated_bucket(tenant)).await,
+            Backend::S3 { config, .. } => {
+                buckets::create(config, &config.dedicated_bucket(tenant)).await
+            }
             Backend::Local { .. } => Err(StoreError::Invalid(
                 "dedicated storage needs STORAGE_BACKEND=s3".into(),
             )),
@@ -194,13 +203,23 @@ impl Storage {
     }
 
     /// Deletes every object of the tenant (and its dedicated bucket); returns how many objects.
-    pub(crate) async fn purge_tenant(&self, tenant: &TenantId, mode: StorageMode) -> StoreResult<u64> {
+    pub(crate) async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        mode: StorageMode,
+    ) -> StoreResult<u64> {
         let objects = self.for_tenant(tenant, mode)?;
         let mut deleted = 0;
         for area in Area::ALL {
             deleted += objects.purge_area(area).await?;
         }
-        if let (Backend::S3 { config, dedicated, .. }, StorageMode::Dedicated) = (&*self.backend, mode) {
+        if let (
+            Backend::S3 {
+                config, dedicated, ..
+            },
+            StorageMode::Dedicated,
+        ) = (&*self.backend, mode)
+        {
             buckets::delete(config, &config.dedicated_bucket(tenant)).await?;
             dedicated
                 .lock()
@@ -296,7 +315,12 @@ impl TenantObjects {
         let strip = format!("{base}/");
         let mut names: Vec<String> = metas
             .into_iter()
-            .filter_map(|meta| meta.location.as_ref().strip_prefix(&strip).map(str::to_owned))
+            .filter_map(|meta| {
+                meta.location
+                    .as_ref()
+                    .strip_prefix(&strip)
+                    .map(str::to_owned)
+            })
             .collect();
         names.sort();
         Ok(names)

@@ -38,9 +38,12 @@ pub async fn create_admin(
     .execute(tx.conn())
     .await;
     match result {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::Conflict(
-            format!("a platform admin with email {} already exists", account.email),
-        )),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            Err(StoreError::Conflict(format!(
+                "a platform admin with email {} already exists",
+                account.email
+            )))
+        }
         other => other.map(|_| account).map_err(Into::into),
     }
 }

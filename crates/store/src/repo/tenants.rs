@@ -1,8 +1,8 @@
 //! The tenant registry. Platform-owned: it has no `tenant_id` column and no row-level security;
 //! the tenant's own data lives in the tenant tables.
 
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 use switchboard_core::TenantId;
 
@@ -32,7 +32,9 @@ impl TenantStatus {
             "active" => Ok(TenantStatus::Active),
             "suspended" => Ok(TenantStatus::Suspended),
             "deleting" => Ok(TenantStatus::Deleting),
-            other => Err(StoreError::Invalid(format!("unknown tenant status {other:?}"))),
+            other => Err(StoreError::Invalid(format!(
+                "unknown tenant status {other:?}"
+            ))),
         }
     }
 }

@@ -113,10 +113,7 @@ pub async fn revoke(tx: &mut TenantTx, admin: TenantAdmin<'_>, id: &str) -> Stor
 }
 
 /// The live token with this digest, if any.
-pub(crate) async fn find_active(
-    tx: &mut TenantTx,
-    digest: &str,
-) -> StoreResult<Option<ApiToken>> {
+pub(crate) async fn find_active(tx: &mut TenantTx, digest: &str) -> StoreResult<Option<ApiToken>> {
     let tenant = tx.tenant().clone();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_tokens \

@@ -41,7 +41,9 @@ pub fn normalize_email(raw: &str) -> StoreResult<String> {
     if valid {
         Ok(email)
     } else {
-        Err(StoreError::Invalid("a valid email address is required".into()))
+        Err(StoreError::Invalid(
+            "a valid email address is required".into(),
+        ))
     }
 }
 
@@ -117,10 +119,11 @@ pub(crate) async fn insert(
 
 async fn admin_count(tx: &mut TenantTx) -> StoreResult<i64> {
     let tenant = tx.tenant().clone();
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND role = 'admin'")
-        .bind(tenant.as_str())
-        .fetch_one(tx.conn())
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND role = 'admin'")
+            .bind(tenant.as_str())
+            .fetch_one(tx.conn())
+            .await?;
     Ok(row.try_get("n")?)
 }
 

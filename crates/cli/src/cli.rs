@@ -1,0 +1,154 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Multi-tenant voice-AI platform"
+)]
+pub struct Cli {
+    /// A TOML configuration file (keys are the lower-case environment variable names).
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Set up a demo tenant on the embedded defaults and serve it.
+    Demo(ServeArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Do not run migrations at startup.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Onboard a tenant: its row, first admin, storage and default configuration.
+    Create {
+        /// Tenant id: lowercase letters, digits and '-', 3–63 characters.
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's password (generated and printed when absent).
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+        #[arg(long)]
+        template: Option<String>,
+        #[arg(long)]
+        plan: Option<String>,
+        /// Give the tenant its own bucket (S3 only).
+        #[arg(long)]
+        dedicated_storage: bool,
+    },
+    /// List tenants.
+    List,
+    /// Suspend a tenant: every credential of it is refused until resumed.
+    Suspend { id: String },
+    /// Reactivate a suspended tenant.
+    Resume { id: String },
+    /// Delete a tenant and purge every row, object and secret of it.
+    Delete {
+        id: String,
+        /// Confirm the purge.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Member,
+}
+
+impl From<RoleArg> for switchboard_core::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => switchboard_core::Role::Admin,
+            RoleArg::Member => switchboard_core::Role::Member,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a tenant user, or a platform administrator with --platform-admin.
+    Create {
+        #[arg(
+            long,
+            required_unless_present = "platform_admin",
+            conflicts_with = "platform_admin"
+        )]
+        tenant: Option<String>,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, default_value = "member")]
+        role: RoleArg,
+        /// Generated and printed when absent.
+        #[arg(long, env = "SWITCHBOARD_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long)]
+        platform_admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (it is shown only once).
+    Create {
+        #[arg(
+            long,
+            required_unless_present = "platform",
+            conflicts_with = "platform"
+        )]
+        tenant: Option<String>,
+        #[arg(long, value_enum, default_value = "member")]
+        role: RoleArg,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// A platform-administrator token instead of a tenant token.
+        #[arg(long)]
+        platform: bool,
+    },
+    /// Revoke an API token by id.
+    Revoke {
+        id: String,
+        #[arg(
+            long,
+            required_unless_present = "platform",
+            conflicts_with = "platform"
+        )]
+        tenant: Option<String>,
+        #[arg(long)]
+        platform: bool,
+    },
+}

@@ -1,0 +1,32 @@
+//! One module per subcommand.
+
+mod demo;
+mod serve;
+mod tenant;
+mod token;
+mod user;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::settings::Settings;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = Settings::load(config)?;
+            switchboard_server::telemetry::init(settings.log_format == "json", "info");
+            let context = Context::connect(settings, !args.no_migrate).await?;
+            serve::serve(context, args.addr, None).await
+        }
+        Command::Migrate => {
+            Context::open(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(config, args).await,
+        Command::Tenant(command) => tenant::run(Context::open(config).await?, command).await,
+        Command::User(command) => user::run(Context::open(config).await?, command).await,
+        Command::Token(command) => token::run(Context::open(config).await?, command).await,
+    }
+}

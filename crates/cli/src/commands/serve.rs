@@ -1,0 +1,64 @@
+//! `switchboard serve`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use switchboard_server::{AppState, router};
+use switchboard_store::auth::Authenticator;
+use switchboard_store::auth::jwt::JwtVerifier;
+
+use crate::context::Context;
+
+pub async fn serve(
+    context: Context,
+    addr: SocketAddr,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
+    let issuers = context.settings.issuers();
+    let jwt = if issuers.is_empty() {
+        None
+    } else {
+        Some(JwtVerifier::new(issuers).context("OIDC issuer configuration")?)
+    };
+    let state = AppState {
+        auth: Authenticator::new(context.db.clone(), jwt),
+        db: context.db,
+        storage: context.storage,
+        config: Arc::new(context.settings.server()),
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("switchboard listening on http://{local}");
+    if let Some(banner) = banner {
+        println!("{banner}");
+    }
+    tracing::info!(addr = %local, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,174 @@
+//! Layered configuration: defaults → optional TOML file (`--config` / `SWITCHBOARD_CONFIG`) →
+//! environment variables (SPEC §1 names, e.g. `DATABASE_URL`, `STORAGE_BACKEND`, `S3_BUCKET`) →
+//! `<NAME>_FILE` variables, whose file content replaces `<NAME>` (for secrets).
+//! Keys in the TOML file are the lower-case variable names (`database_url = "…"`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use switchboard_server::ServerConfig;
+use switchboard_store::auth::jwt::JwtIssuerConfig;
+use switchboard_store::objects::S3Config;
+use switchboard_store::{DbConfig, StorageConfig};
+
+/// Every setting, by its environment-variable name (lower-cased).
+const KEYS: &[&str] = &[
+    "switchboard_data_dir",
+    "database_url",
+    "database_migration_url",
+    "database_max_connections",
+    "storage_backend",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_bucket",
+    "s3_raw_bucket",
+    "s3_config_bucket",
+    "per_tenant_buckets",
+    "bucket_prefix",
+    "public_url",
+    "log_format",
+    "oidc_issuer",
+    "oidc_jwks_url",
+    "oidc_audience",
+];
+
+#[derive(Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub switchboard_data_dir: PathBuf,
+    pub database_url: Option<SecretString>,
+    pub database_migration_url: Option<SecretString>,
+    pub database_max_connections: u32,
+    pub storage_backend: String,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+    pub s3_bucket: String,
+    pub s3_raw_bucket: String,
+    pub s3_config_bucket: String,
+    pub per_tenant_buckets: bool,
+    pub bucket_prefix: String,
+    pub public_url: Option<String>,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// External issuers (TOML: `[[oidc_issuers]]`).
+    pub oidc_issuers: Vec<JwtIssuerConfig>,
+    /// A single issuer from the environment: `OIDC_ISSUER`, `OIDC_JWKS_URL`, `OIDC_AUDIENCE`
+    /// (comma-separated).
+    pub oidc_issuer: Option<String>,
+    pub oidc_jwks_url: Option<String>,
+    pub oidc_audience: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            switchboard_data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_migration_url: None,
+            database_max_connections: 10,
+            storage_backend: "local".into(),
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_bucket: "switchboard-results".into(),
+            s3_raw_bucket: "switchboard-input".into(),
+            s3_config_bucket: "switchboard-config".into(),
+            per_tenant_buckets: false,
+            bucket_prefix: "switchboard".into(),
+            public_url: None,
+            log_format: "text".into(),
+            oidc_issuers: Vec::new(),
+            oidc_issuer: None,
+            oidc_jwks_url: None,
+            oidc_audience: None,
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("the configuration file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::raw().only(KEYS));
+        for key in KEYS {
+            let variable = format!("{}_FILE", key.to_uppercase());
+            if let Some(path) = std::env::var_os(&variable) {
+                let value = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {variable}"))?;
+                figment = figment.merge(Serialized::default(key, value.trim_end().to_owned()));
+            }
+        }
+        figment
+            .extract()
+            .context("invalid configuration (check the variable named above)")
+    }
+
+    pub fn db(&self) -> DbConfig {
+        let url = self.database_url.clone().unwrap_or_else(|| {
+            let path = self.switchboard_data_dir.join("switchboard.db");
+            SecretString::from(format!("sqlite://{}", path.display()))
+        });
+        DbConfig {
+            url,
+            migration_url: self.database_migration_url.clone(),
+            max_connections: self.database_max_connections,
+        }
+    }
+
+    pub fn storage(&self) -> anyhow::Result<StorageConfig> {
+        match self.storage_backend.as_str() {
+            "local" => Ok(StorageConfig::Local {
+                root: self.switchboard_data_dir.join("objects"),
+            }),
+            "s3" => Ok(StorageConfig::S3(S3Config {
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+                input_bucket: self.s3_raw_bucket.clone(),
+                results_bucket: self.s3_bucket.clone(),
+                config_bucket: self.s3_config_bucket.clone(),
+                per_tenant_buckets: self.per_tenant_buckets,
+                bucket_prefix: self.bucket_prefix.clone(),
+            })),
+            other => bail!("STORAGE_BACKEND must be 'local' or 's3', not {other:?}"),
+        }
+    }
+
+    pub fn server(&self) -> ServerConfig {
+        ServerConfig {
+            public_url: self.public_url.clone(),
+        }
+    }
+
+    pub fn issuers(&self) -> Vec<JwtIssuerConfig> {
+        let mut issuers = self.oidc_issuers.clone();
+        if let (Some(issuer), Some(jwks)) = (&self.oidc_issuer, &self.oidc_jwks_url) {
+            let audiences = self
+                .oidc_audience
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            issuers.push(JwtIssuerConfig::new(issuer, jwks, audiences));
+        }
+        issuers
+    }
+}
