@@ -67,6 +67,20 @@ impl Db {
         migrate::run(config).await
     }
 
+    /// The `app.tenant_id` a fresh transaction sees before setting one (PostgreSQL; `None` on
+    /// SQLite). Always empty unless a pooled connection leaks its tenant; tests assert it.
+    pub async fn leaked_tenant_setting(&self) -> StoreResult<Option<String>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT COALESCE(current_setting('app.tenant_id', true), '') AS t")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(sqlx::Row::try_get(&row, "t")?))
+    }
+
     /// `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -23,7 +23,7 @@ use switchboard_core::{Area, ObjectKey, RelativeName, TenantId};
 
 pub use config::{S3Config, StorageConfig};
 
-use crate::scope::TenantScope;
+use crate::scope::{PlatformAdmin, TenantScope};
 use crate::{StoreError, StoreResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -229,6 +229,28 @@ impl Storage {
         Ok(deleted)
     }
 
+    /// How many objects the tenant has, in shared prefixes and in a dedicated bucket. A platform
+    /// operation (offboarding checks, usage); a missing dedicated bucket counts as empty.
+    pub async fn tenant_object_count(&self, _by: &PlatformAdmin, tenant: &TenantId) -> StoreResult<u64> {
+        let mut count = 0;
+        let mut modes = vec![StorageMode::Shared];
+        if matches!(&*self.backend, Backend::S3 { .. }) {
+            modes.push(StorageMode::Dedicated);
+        }
+        for mode in modes {
+            let objects = self.for_tenant(tenant, mode)?;
+            for area in Area::ALL {
+                match objects.list(area, None).await {
+                    Ok(names) => count += names.len() as u64,
+                    Err(StoreError::Objects(err))
+                        if mode == StorageMode::Dedicated && is_missing_bucket(&err) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+        Ok(count)
+    }
+
     /// Readiness: the storage answers a listing.
     pub async fn ping(&self) -> StoreResult<()> {
         let store: Arc<dyn ObjectStore> = match &*self.backend {
@@ -246,6 +268,10 @@ impl Storage {
             Backend::S3 { .. } => None,
         }
     }
+}
+
+fn is_missing_bucket(err: &object_store::Error) -> bool {
+    matches!(err, object_store::Error::NotFound { .. }) || err.to_string().contains("NoSuchBucket")
 }
 
 /// One tenant's objects. Every method takes a name relative to the tenant's area and validates it.
