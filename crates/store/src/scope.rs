@@ -171,13 +171,10 @@ impl PlatformAdmin {
                 "a reason is required to open a tenant's data".into(),
             ));
         }
-        let mut registry = db.registry_tx(false).await?;
-        let record = tenants::get(&mut registry, tenant)
+        let mut tx = db.tenant_tx(tenant, true).await?;
+        let record = tenants::get_with(tx.conn(), tenant)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
-        registry.commit().await?;
-
-        let mut tx = db.tenant_tx(tenant, true).await?;
         audit::record(&mut tx, &self.actor, access).await?;
         tx.commit().await?;
         Ok(TenantScope::new(

@@ -390,12 +390,23 @@ impl TestApp {
     }
 }
 
-/// `GET /<bucket>/<key>?tagging` against the S3 test server (moto accepts unsigned requests).
+/// `GET /<bucket>/<key>?tagging` against the S3 test server, signed (SigV4) with the test keys.
 pub async fn s3_get_tagging(endpoint: &str, bucket: &str, key: &str) -> String {
-    reqwest::get(format!("{endpoint}/{bucket}/{key}?tagging"))
-        .await
-        .expect("tagging request")
-        .text()
-        .await
-        .unwrap()
+    use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+    let bucket = Bucket::new(endpoint.parse().unwrap(), UrlStyle::Path, bucket.to_owned(), "us-east-1").unwrap();
+    let credentials = Credentials::new("testing", "testing");
+    let mut action = bucket.get_object(Some(&credentials), key);
+    action.query_mut().insert("tagging", "");
+    let url = action.sign(std::time::Duration::from_secs(60));
+    reqwest::get(url.as_str()).await.expect("tagging request").text().await.unwrap()
+}
+
+/// A signed `ListObjectsV2` of a bucket: (HTTP status, body).
+pub async fn s3_list(endpoint: &str, bucket: &str) -> (u16, String) {
+    use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
+    let bucket = Bucket::new(endpoint.parse().unwrap(), UrlStyle::Path, bucket.to_owned(), "us-east-1").unwrap();
+    let credentials = Credentials::new("testing", "testing");
+    let url = bucket.list_objects_v2(Some(&credentials)).sign(std::time::Duration::from_secs(60));
+    let response = reqwest::get(url.as_str()).await.expect("list request");
+    (response.status().as_u16(), response.text().await.unwrap())
 }

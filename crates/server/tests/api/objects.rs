@@ -86,13 +86,13 @@ async fn dedicated_tenants_get_their_own_bucket_and_lose_it_on_delete() {
     let objects = app.storage.tenant(&app.scope(&acme.admin_token).await).unwrap();
     objects.put(Area::Input, "audio/call-1.wav", Bytes::from_static(b"RIFF")).await.unwrap();
     let endpoint = s3.endpoint.clone().unwrap();
-    let listing = reqwest::get(format!("{endpoint}/{bucket}?list-type=2")).await.unwrap().text().await.unwrap();
+    let (_, listing) = crate::harness::s3_list(&endpoint, &bucket).await;
     assert!(listing.contains("input/acme/audio/call-1.wav"), "{listing}");
-    let shared = reqwest::get(format!("{endpoint}/{}?list-type=2", s3.input_bucket)).await.unwrap().text().await.unwrap();
+    let (_, shared) = crate::harness::s3_list(&endpoint, &s3.input_bucket).await;
     assert!(!shared.contains("acme"), "{shared}");
 
     let deleted = app.call("DELETE", "/api/v1/platform/tenants/acme", crate::harness::Auth::Bearer(&app.platform_token), None).await;
     assert_eq!(deleted.body["objects"], 3, "{}", deleted.text);
-    let gone = reqwest::get(format!("{endpoint}/{bucket}?list-type=2")).await.unwrap().status();
-    assert_eq!(gone, reqwest::StatusCode::NOT_FOUND);
+    let (gone, _) = crate::harness::s3_list(&endpoint, &bucket).await;
+    assert_eq!(gone, 404);
 }

@@ -14,7 +14,9 @@ use crate::clock::now_ms;
 use crate::repo::tenants::{Tenant, TenantStatus};
 use crate::repo::{platform_accounts, sessions, tenants, tokens, users};
 use crate::scope::{Actor, PlatformAdmin, TenantScope};
-use crate::{Db, PlatformTx, StoreError};
+use sqlx::AnyConnection;
+
+use crate::{Db, StoreError};
 use credential::Credential;
 use jwt::JwtVerifier;
 
@@ -63,8 +65,8 @@ pub struct Authenticator {
 }
 
 /// The tenant must exist and be active for any of its credentials to work.
-async fn active_tenant(tx: &mut PlatformTx, id: &TenantId) -> Result<Tenant, AuthError> {
-    let tenant = tenants::get(tx, id)
+async fn active_tenant(conn: &mut AnyConnection, id: &TenantId) -> Result<Tenant, AuthError> {
+    let tenant = tenants::get_with(conn, id)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     match tenant.status {
@@ -105,7 +107,7 @@ impl Authenticator {
                 let user = users::get(&mut tx, &session.user_id)
                     .await?
                     .ok_or(AuthError::Unauthenticated)?;
-                let record = active_tenant(&mut self.db.registry_tx(false).await?, &tenant).await?;
+                let record = active_tenant(tx.conn(), &tenant).await?;
                 tx.commit().await?;
                 Ok(Authenticated::Tenant {
                     scope: TenantScope::new(
@@ -143,8 +145,8 @@ impl Authenticator {
         let token = tokens::find_active(&mut tx, &credential::digest(raw))
             .await?
             .ok_or(AuthError::Unauthenticated)?;
+        let record = active_tenant(tx.conn(), tenant).await?;
         tx.commit().await?;
-        let record = active_tenant(&mut self.db.registry_tx(false).await?, tenant).await?;
         let now = now_ms();
         if tokens::needs_touch(&token, now) {
             let mut tx = self.db.tenant_tx(tenant, true).await?;
@@ -190,7 +192,9 @@ impl Authenticator {
         };
         // An organisation that is not a valid tenant id cannot be a tenant of ours.
         let tenant = TenantId::parse(&claimed).map_err(|_| AuthError::Unauthenticated)?;
-        let record = active_tenant(&mut self.db.registry_tx(false).await?, &tenant).await?;
+        let mut registry = self.db.registry_tx(false).await?;
+        let record = active_tenant(registry.conn(), &tenant).await?;
+        registry.commit().await?;
         Ok(Authenticated::Tenant {
             scope: TenantScope::new(
                 tenant,
@@ -226,7 +230,7 @@ impl Authenticator {
                         return Err(AuthError::BadLogin);
                     }
                 };
-                active_tenant(&mut self.db.registry_tx(false).await?, tenant).await?;
+                active_tenant(tx.conn(), tenant).await?;
                 let (cookie, csrf, expires_at) = sessions::create(&mut tx, &user.id).await?;
                 tx.commit().await?;
                 Ok(NewSession {

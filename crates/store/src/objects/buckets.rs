@@ -44,6 +44,8 @@ async fn send(
 ) -> StoreResult<reqwest::StatusCode> {
     let response = reqwest::Client::new()
         .request(method, url.as_str())
+        // S3 wants a length even on an empty body (411 otherwise).
+        .header(reqwest::header::CONTENT_LENGTH, 0)
         .send()
         .await
         .map_err(|e| StoreError::Bucket(format!("{what}: {e}")))?;

@@ -117,9 +117,15 @@ pub(crate) async fn insert(conn: &mut AnyConnection, new: &NewTenant) -> StoreRe
 }
 
 pub async fn get(tx: &mut PlatformTx, id: &TenantId) -> StoreResult<Option<Tenant>> {
+    get_with(tx.conn(), id).await
+}
+
+/// The registry row, read on whatever transaction the caller holds (credential checks read it
+/// inside the tenant's own transaction, so one request never holds two pooled connections).
+pub(crate) async fn get_with(conn: &mut AnyConnection, id: &TenantId) -> StoreResult<Option<Tenant>> {
     let row = sqlx::query(SELECT_BY_ID)
         .bind(id.as_str())
-        .fetch_optional(tx.conn())
+        .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
