@@ -14,7 +14,9 @@ use switchboard_store::auth::jwt::{JwtIssuerConfig, JwtVerifier};
 use switchboard_store::auth::{Authenticated, Authenticator};
 use switchboard_store::objects::S3Config;
 use switchboard_store::repo::platform_accounts;
-use switchboard_store::{Backend, Db, DbConfig, PlatformAdmin, Storage, StorageConfig, TenantScope};
+use switchboard_store::{
+    Backend, Db, DbConfig, PlatformAdmin, Storage, StorageConfig, TenantScope,
+};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -63,7 +65,9 @@ impl PgDatabase {
         let app = std::env::var("SWITCHBOARD_TEST_PG_APP_URL")
             .expect("SWITCHBOARD_TEST_BACKEND=postgres needs SWITCHBOARD_TEST_PG_APP_URL");
         let name = format!("sbtest_{}", random_suffix());
-        let mut conn = sqlx::PgConnection::connect(&owner).await.expect("owner connection");
+        let mut conn = sqlx::PgConnection::connect(&owner)
+            .await
+            .expect("owner connection");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
@@ -84,14 +88,19 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Dropped outside the test's runtime, which may be shutting down.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 use sqlx::Connection;
                 let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut conn)
-                    .await
-                    .ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .ok()
             })
         })
         .join();
@@ -131,7 +140,10 @@ pub struct TestTenant {
 pub enum Auth<'a> {
     None,
     Bearer(&'a str),
-    Session { cookie: &'a str, csrf: Option<&'a str> },
+    Session {
+        cookie: &'a str,
+        csrf: Option<&'a str>,
+    },
 }
 
 #[derive(Debug)]
@@ -198,7 +210,11 @@ impl TestAppBuilder {
         let (storage_config, storage_root, s3) = match s3_endpoint() {
             None => {
                 let root = dir.path().join("objects");
-                (StorageConfig::Local { root: root.clone() }, Some(root), None)
+                (
+                    StorageConfig::Local { root: root.clone() },
+                    Some(root),
+                    None,
+                )
             }
             Some(endpoint) => {
                 let prefix = format!("sbt-{}", random_suffix());
@@ -229,7 +245,9 @@ impl TestAppBuilder {
         let auth = Authenticator::new(db.clone(), jwt);
         let operator = PlatformAdmin::operator_console("tests");
         let mut tx = db.platform(&operator).await.unwrap();
-        let (_, platform_token) = platform_accounts::create_token(&mut tx, &operator, "tests").await.unwrap();
+        let (_, platform_token) = platform_accounts::create_token(&mut tx, &operator, "tests")
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let state = AppState {
@@ -267,13 +285,21 @@ impl TestApp {
         TestApp::builder().build().await
     }
 
-    pub async fn call(&self, method: &str, path: &str, auth: Auth<'_>, body: Option<Value>) -> Response {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+    ) -> Response {
         let mut request = Request::builder()
             .method(Method::from_bytes(method.as_bytes()).unwrap())
             .uri(path);
         match auth {
             Auth::None => {}
-            Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+            Auth::Bearer(token) => {
+                request = request.header("authorization", format!("Bearer {token}"))
+            }
             Auth::Session { cookie, csrf } => {
                 request = request.header("cookie", format!("sb_session={cookie}"));
                 if let Some(csrf) = csrf {
@@ -295,10 +321,17 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+            .await
+            .unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Response { status, headers, body, text }
+        Response {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
@@ -306,14 +339,24 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
-        self.call("POST", path, Auth::Bearer(token), Some(body)).await
+        self.call("POST", path, Auth::Bearer(token), Some(body))
+            .await
     }
 
     /// Logs in with the JSON API; returns (cookie value, csrf token).
-    pub async fn login(&self, tenant: Option<&str>, email: &str, password: &str) -> Result<(String, String), Response> {
+    pub async fn login(
+        &self,
+        tenant: Option<&str>,
+        email: &str,
+        password: &str,
+    ) -> Result<(String, String), Response> {
         let response = self
-            .call("POST", "/api/v1/auth/login", Auth::None,
-                  Some(json!({ "tenant": tenant, "email": email, "password": password })))
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                Auth::None,
+                Some(json!({ "tenant": tenant, "email": email, "password": password })),
+            )
             .await;
         if response.status != StatusCode::OK {
             return Err(response);
@@ -325,7 +368,10 @@ impl TestApp {
             .and_then(|pair| pair.strip_prefix("sb_session="))
             .unwrap()
             .to_owned();
-        Ok((cookie, response.body["csrf_token"].as_str().unwrap().to_owned()))
+        Ok((
+            cookie,
+            response.body["csrf_token"].as_str().unwrap().to_owned(),
+        ))
     }
 
     /// Onboards a tenant through the platform API and mints an admin and a member token.
@@ -338,11 +384,19 @@ impl TestApp {
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
         let (cookie, csrf) = self.login(Some(id), &admin_email, PASSWORD).await.unwrap();
-        let session = Auth::Session { cookie: &cookie, csrf: Some(&csrf) };
+        let session = Auth::Session {
+            cookie: &cookie,
+            csrf: Some(&csrf),
+        };
         let mut tokens = Vec::new();
         for role in ["admin", "member"] {
             let made = self
-                .call("POST", "/api/v1/tokens", session, Some(json!({ "name": role, "role": role })))
+                .call(
+                    "POST",
+                    "/api/v1/tokens",
+                    session,
+                    Some(json!({ "name": role, "role": role })),
+                )
                 .await;
             assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
             tokens.push(made.body["secret"].as_str().unwrap().to_owned());
@@ -377,13 +431,21 @@ impl TestApp {
                     .execute(&mut *tx)
                     .await
                     .unwrap();
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant).fetch_one(&mut *tx).await.unwrap();
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
                 row.get::<i64, _>("n")
             }
             None => {
                 let url = secrecy::ExposeSecret::expose_secret(&self.db_config.url).to_owned();
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant).fetch_one(&mut conn).await.unwrap();
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
                 row.get::<i64, _>("n")
             }
         }
@@ -393,20 +455,39 @@ impl TestApp {
 /// `GET /<bucket>/<key>?tagging` against the S3 test server, signed (SigV4) with the test keys.
 pub async fn s3_get_tagging(endpoint: &str, bucket: &str, key: &str) -> String {
     use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
-    let bucket = Bucket::new(endpoint.parse().unwrap(), UrlStyle::Path, bucket.to_owned(), "us-east-1").unwrap();
+    let bucket = Bucket::new(
+        endpoint.parse().unwrap(),
+        UrlStyle::Path,
+        bucket.to_owned(),
+        "us-east-1",
+    )
+    .unwrap();
     let credentials = Credentials::new("testing", "testing");
     let mut action = bucket.get_object(Some(&credentials), key);
     action.query_mut().insert("tagging", "");
     let url = action.sign(std::time::Duration::from_secs(60));
-    reqwest::get(url.as_str()).await.expect("tagging request").text().await.unwrap()
+    reqwest::get(url.as_str())
+        .await
+        .expect("tagging request")
+        .text()
+        .await
+        .unwrap()
 }
 
 /// A signed `ListObjectsV2` of a bucket: (HTTP status, body).
 pub async fn s3_list(endpoint: &str, bucket: &str) -> (u16, String) {
     use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
-    let bucket = Bucket::new(endpoint.parse().unwrap(), UrlStyle::Path, bucket.to_owned(), "us-east-1").unwrap();
+    let bucket = Bucket::new(
+        endpoint.parse().unwrap(),
+        UrlStyle::Path,
+        bucket.to_owned(),
+        "us-east-1",
+    )
+    .unwrap();
     let credentials = Credentials::new("testing", "testing");
-    let url = bucket.list_objects_v2(Some(&credentials)).sign(std::time::Duration::from_secs(60));
+    let url = bucket
+        .list_objects_v2(Some(&credentials))
+        .sign(std::time::Duration::from_secs(60));
     let response = reqwest::get(url.as_str()).await.expect("list request");
     (response.status().as_u16(), response.text().await.unwrap())
 }

@@ -9,7 +9,13 @@ use crate::harness::{Auth, PASSWORD, TestApp};
 async fn user_ids(app: &TestApp, token: &str) -> Vec<String> {
     let users = app.get("/api/v1/users", token).await;
     assert_eq!(users.status, StatusCode::OK, "{}", users.text);
-    users.body.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect()
+    users
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -21,11 +27,23 @@ async fn admin_of_tenant_a_gets_404_for_tenant_b_user_and_b_is_unchanged() {
     let b_user = &b_users[0];
 
     let patch = app
-        .call("PATCH", &format!("/api/v1/users/{b_user}"), Auth::Bearer(&a.admin_token), Some(json!({"role": "member"})))
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{b_user}"),
+            Auth::Bearer(&a.admin_token),
+            Some(json!({"role": "member"})),
+        )
         .await;
     assert_eq!(patch.status, StatusCode::NOT_FOUND, "{}", patch.text);
     assert_eq!(patch.code(), "not_found");
-    let delete = app.call("DELETE", &format!("/api/v1/users/{b_user}"), Auth::Bearer(&a.admin_token), None).await;
+    let delete = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/users/{b_user}"),
+            Auth::Bearer(&a.admin_token),
+            None,
+        )
+        .await;
     assert_eq!(delete.status, StatusCode::NOT_FOUND);
 
     let after = app.get("/api/v1/users", &b.admin_token).await;
@@ -41,11 +59,29 @@ async fn admin_of_tenant_a_cannot_revoke_tenant_b_token() {
     let b_tokens = app.get("/api/v1/tokens", &b.admin_token).await;
     for token in b_tokens.body.as_array().unwrap() {
         let id = token["id"].as_str().unwrap();
-        let revoke = app.call("DELETE", &format!("/api/v1/tokens/{id}"), Auth::Bearer(&a.admin_token), None).await;
+        let revoke = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/tokens/{id}"),
+                Auth::Bearer(&a.admin_token),
+                None,
+            )
+            .await;
         assert_eq!(revoke.status, StatusCode::NOT_FOUND);
     }
-    assert_eq!(app.get("/api/v1/me", &b.member_token).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/tokens", &a.admin_token).await.body.as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get("/api/v1/me", &b.member_token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/tokens", &a.admin_token)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -54,7 +90,12 @@ async fn a_tenant_named_in_query_header_or_body_is_ignored_for_the_credentials_t
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
 
-    let me = app.get("/api/v1/me?tenant_id=tenant-b&tenant=tenant-b", &a.admin_token).await;
+    let me = app
+        .get(
+            "/api/v1/me?tenant_id=tenant-b&tenant=tenant-b",
+            &a.admin_token,
+        )
+        .await;
     assert_eq!(me.body["tenant_id"], "tenant-a");
 
     let request = http::Request::builder()
@@ -71,9 +112,23 @@ async fn a_tenant_named_in_query_header_or_body_is_ignored_for_the_credentials_t
         .await;
     assert_eq!(made.status, StatusCode::CREATED);
     let secret = made.body["secret"].as_str().unwrap();
-    assert!(secret.starts_with("sbt_tenant-a_"), "token belongs to the credential's tenant");
-    assert_eq!(app.get("/api/v1/me", secret).await.body["tenant_id"], "tenant-a");
-    assert_eq!(app.get("/api/v1/tokens", &b.admin_token).await.body.as_array().unwrap().len(), 2);
+    assert!(
+        secret.starts_with("sbt_tenant-a_"),
+        "token belongs to the credential's tenant"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", secret).await.body["tenant_id"],
+        "tenant-a"
+    );
+    assert_eq!(
+        app.get("/api/v1/tokens", &b.admin_token)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -92,17 +147,34 @@ async fn a_member_cannot_do_admin_actions() {
     let app = TestApp::new().await;
     let a = app.tenant("tenant-a").await;
     let admin_id = user_ids(&app, &a.member_token).await.remove(0);
-    let token_id = app.get("/api/v1/tokens", &a.member_token).await.body[0]["id"].as_str().unwrap().to_owned();
+    let token_id = app.get("/api/v1/tokens", &a.member_token).await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let attempts = [
-        ("POST", "/api/v1/users".to_owned(), Some(json!({"email": "x@tenant-a.test", "role": "admin"}))),
-        ("PATCH", format!("/api/v1/users/{admin_id}"), Some(json!({"role": "member"}))),
+        (
+            "POST",
+            "/api/v1/users".to_owned(),
+            Some(json!({"email": "x@tenant-a.test", "role": "admin"})),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/users/{admin_id}"),
+            Some(json!({"role": "member"})),
+        ),
         ("DELETE", format!("/api/v1/users/{admin_id}"), None),
-        ("POST", "/api/v1/tokens".to_owned(), Some(json!({"name": "x", "role": "admin"}))),
+        (
+            "POST",
+            "/api/v1/tokens".to_owned(),
+            Some(json!({"name": "x", "role": "admin"})),
+        ),
         ("DELETE", format!("/api/v1/tokens/{token_id}"), None),
         ("GET", "/api/v1/audit".to_owned(), None),
     ];
     for (method, path, body) in attempts {
-        let response = app.call(method, &path, Auth::Bearer(&a.member_token), body).await;
+        let response = app
+            .call(method, &path, Auth::Bearer(&a.member_token), body)
+            .await;
         assert_eq!(response.status, StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(response.code(), "forbidden");
     }
@@ -148,7 +220,13 @@ async fn a_suspended_tenant_is_refused_and_others_keep_working() {
     let app = TestApp::new().await;
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
-    let suspended = app.post("/api/v1/platform/tenants/tenant-a/suspend", &app.platform_token, json!({})).await;
+    let suspended = app
+        .post(
+            "/api/v1/platform/tenants/tenant-a/suspend",
+            &app.platform_token,
+            json!({}),
+        )
+        .await;
     assert_eq!(suspended.body["status"], "suspended");
 
     for path in ["/api/v1/me", "/api/v1/users", "/api/v1/tokens"] {
@@ -156,15 +234,32 @@ async fn a_suspended_tenant_is_refused_and_others_keep_working() {
         assert_eq!(response.status, StatusCode::FORBIDDEN, "{path}");
         assert_eq!(response.code(), "tenant_suspended");
     }
-    let login = app.login(Some("tenant-a"), &a.admin_email, PASSWORD).await.unwrap_err();
+    let login = app
+        .login(Some("tenant-a"), &a.admin_email, PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(login.code(), "tenant_suspended");
     // A wrong password on a suspended tenant does not reveal the suspension.
-    let wrong = app.login(Some("tenant-a"), &a.admin_email, "wrong-password").await.unwrap_err();
+    let wrong = app
+        .login(Some("tenant-a"), &a.admin_email, "wrong-password")
+        .await
+        .unwrap_err();
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/me", &b.member_token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &b.member_token).await.status,
+        StatusCode::OK
+    );
 
-    app.post("/api/v1/platform/tenants/tenant-a/resume", &app.platform_token, json!({})).await;
-    assert_eq!(app.get("/api/v1/me", &a.admin_token).await.status, StatusCode::OK);
+    app.post(
+        "/api/v1/platform/tenants/tenant-a/resume",
+        &app.platform_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/me", &a.admin_token).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -172,8 +267,18 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
     let app = TestApp::new().await;
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
-    app.post("/api/v1/users", &a.admin_token, json!({"email": "m@tenant-a.test", "role": "member"})).await;
-    let audited = app.get("/api/v1/platform/tenants/tenant-a/users?reason=support", &app.platform_token).await;
+    app.post(
+        "/api/v1/users",
+        &a.admin_token,
+        json!({"email": "m@tenant-a.test", "role": "member"}),
+    )
+    .await;
+    let audited = app
+        .get(
+            "/api/v1/platform/tenants/tenant-a/users?reason=support",
+            &app.platform_token,
+        )
+        .await;
     assert_eq!(audited.status, StatusCode::OK);
     let b_rows_before: Vec<i64> = {
         let mut counts = Vec::new();
@@ -184,15 +289,28 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
     };
     for table in TENANT_TABLES {
         if *table != "sessions" {
-            assert!(app.count_rows(table, "tenant-a").await > 0, "{table} has rows before the purge");
+            assert!(
+                app.count_rows(table, "tenant-a").await > 0,
+                "{table} has rows before the purge"
+            );
         }
     }
 
-    let deleted = app.call("DELETE", "/api/v1/platform/tenants/tenant-a", Auth::Bearer(&app.platform_token), None).await;
+    let deleted = app
+        .call(
+            "DELETE",
+            "/api/v1/platform/tenants/tenant-a",
+            Auth::Bearer(&app.platform_token),
+            None,
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
     assert_eq!(deleted.body["rows"]["tenants"], 1);
     assert_eq!(deleted.body["rows"]["users"], 2);
-    assert_eq!(deleted.body["objects"], 2, "the two default configuration documents");
+    assert_eq!(
+        deleted.body["objects"], 2,
+        "the two default configuration documents"
+    );
 
     for table in TENANT_TABLES {
         assert_eq!(app.count_rows(table, "tenant-a").await, 0, "{table}");
@@ -202,17 +320,44 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         b_rows_after.push(app.count_rows(table, "tenant-b").await);
     }
     assert_eq!(b_rows_before, b_rows_after, "tenant B untouched");
-    assert_eq!(app.storage.tenant_object_count(&app.operator, &"tenant-a".parse().unwrap()).await.unwrap(), 0);
-    assert_eq!(app.storage.tenant_object_count(&app.operator, &"tenant-b".parse().unwrap()).await.unwrap(), 2);
+    assert_eq!(
+        app.storage
+            .tenant_object_count(&app.operator, &"tenant-a".parse().unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.storage
+            .tenant_object_count(&app.operator, &"tenant-b".parse().unwrap())
+            .await
+            .unwrap(),
+        2
+    );
     if let Some(root) = &app.storage_root {
         for area in ["input", "results", "config"] {
             let dir = root.join(area).join("tenant-a");
-            assert!(!dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(), "{}", dir.display());
+            assert!(
+                !dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(),
+                "{}",
+                dir.display()
+            );
         }
     }
-    assert_eq!(app.get("/api/v1/me", &a.admin_token).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/platform/tenants/tenant-a", &app.platform_token).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/api/v1/me", &b.admin_token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &a.admin_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/platform/tenants/tenant-a", &app.platform_token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &b.admin_token).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

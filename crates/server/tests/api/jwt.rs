@@ -16,7 +16,12 @@ const ISSUER: &str = "https://clerk.example.test";
 const AUDIENCE: &str = "switchboard-test";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jwt").join(name)).unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/jwt")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Serves the fixture JWKS and counts fetches.
@@ -41,7 +46,11 @@ async fn jwks_server() -> (String, Arc<AtomicUsize>) {
 async fn app_with_issuer() -> (TestApp, Arc<AtomicUsize>) {
     let (jwks_url, fetches) = jwks_server().await;
     let app = TestApp::builder()
-        .issuers(vec![JwtIssuerConfig::new(ISSUER, &jwks_url, vec![AUDIENCE.into()])])
+        .issuers(vec![JwtIssuerConfig::new(
+            ISSUER,
+            &jwks_url,
+            vec![AUDIENCE.into()],
+        )])
         .build()
         .await;
     app.tenant("tenant-a").await;
@@ -49,7 +58,10 @@ async fn app_with_issuer() -> (TestApp, Arc<AtomicUsize>) {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn v1_claims() -> Value {
@@ -93,18 +105,24 @@ fn without(mut claims: Value, key: &str) -> Value {
 #[tokio::test]
 async fn clerk_shaped_tokens_v1_and_v2_are_accepted() {
     let (app, _) = app_with_issuer().await;
-    let v1 = app.get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v1_claims())).await;
+    let v1 = app
+        .get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v1_claims()))
+        .await;
     assert_eq!(v1.status, StatusCode::OK, "{}", v1.text);
     assert_eq!(v1.body["tenant_id"], "tenant-a");
     assert_eq!(v1.body["role"], "admin");
     assert!(v1.body["actor"].as_str().unwrap().contains("user_2abc"));
 
-    let v2 = app.get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v2_claims())).await;
+    let v2 = app
+        .get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v2_claims()))
+        .await;
     assert_eq!(v2.status, StatusCode::OK, "{}", v2.text);
     assert_eq!(v2.body["tenant_id"], "tenant-a");
     assert_eq!(v2.body["role"], "member");
 
-    let es = app.get("/api/v1/me", &sign(Algorithm::ES256, "ec-1", &v1_claims())).await;
+    let es = app
+        .get("/api/v1/me", &sign(Algorithm::ES256, "ec-1", &v1_claims()))
+        .await;
     assert_eq!(es.status, StatusCode::OK, "{}", es.text);
 }
 
@@ -113,8 +131,12 @@ async fn alg_none_in_any_casing_is_refused() {
     let (app, _) = app_with_issuer().await;
     let payload = URL_SAFE_NO_PAD.encode(v1_claims().to_string());
     for alg in ["none", "None", "NONE", "nOnE"] {
-        let header = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT", "kid": "rsa-1"}).to_string());
-        for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+        let header =
+            URL_SAFE_NO_PAD.encode(json!({"alg": alg, "typ": "JWT", "kid": "rsa-1"}).to_string());
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
             let response = app.get("/api/v1/me", &token).await;
             assert_eq!(response.status, StatusCode::UNAUTHORIZED, "alg {alg}");
         }
@@ -125,22 +147,48 @@ async fn alg_none_in_any_casing_is_refused() {
 async fn rs256_swapped_to_hs256_signed_with_the_public_key_is_refused() {
     let (app, _) = app_with_issuer().await;
     let token = sign(Algorithm::HS256, "rsa-1", &v1_claims());
-    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_kid_refetches_the_jwks_once_then_401_and_refetches_are_rate_limited() {
     let (app, fetches) = app_with_issuer().await;
-    assert_eq!(app.get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v1_claims())).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &v1_claims()))
+            .await
+            .status,
+        StatusCode::OK
+    );
     assert_eq!(fetches.load(Ordering::SeqCst), 1);
-    let unknown = app.get("/api/v1/me", &sign(Algorithm::RS256, "rotated-7", &v1_claims())).await;
+    let unknown = app
+        .get(
+            "/api/v1/me",
+            &sign(Algorithm::RS256, "rotated-7", &v1_claims()),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(fetches.load(Ordering::SeqCst), 2, "one refetch on an unknown kid");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "one refetch on an unknown kid"
+    );
     for _ in 0..5 {
-        let again = app.get("/api/v1/me", &sign(Algorithm::RS256, "rotated-8", &v1_claims())).await;
+        let again = app
+            .get(
+                "/api/v1/me",
+                &sign(Algorithm::RS256, "rotated-8", &v1_claims()),
+            )
+            .await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(fetches.load(Ordering::SeqCst), 2, "refetches are rate-limited");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "refetches are rate-limited"
+    );
 }
 
 #[tokio::test]
@@ -148,27 +196,54 @@ async fn expired_not_yet_valid_wrong_issuer_wrong_audience_and_tampered_tokens_a
     let (app, _) = app_with_issuer().await;
     let cases = [
         ("expired", with(v1_claims(), "exp", json!(now() - 3600))),
-        ("nbf in the future", with(v1_claims(), "nbf", json!(now() + 3600))),
-        ("wrong iss", with(v1_claims(), "iss", json!("https://evil.example.test"))),
+        (
+            "nbf in the future",
+            with(v1_claims(), "nbf", json!(now() + 3600)),
+        ),
+        (
+            "wrong iss",
+            with(v1_claims(), "iss", json!("https://evil.example.test")),
+        ),
         ("wrong aud", with(v1_claims(), "aud", json!("someone-else"))),
-        ("wrong azp, no aud", with(without(v2_claims(), "aud"), "azp", json!("someone-else"))),
+        (
+            "wrong azp, no aud",
+            with(without(v2_claims(), "aud"), "azp", json!("someone-else")),
+        ),
         ("no exp", without(v1_claims(), "exp")),
-        ("unknown tenant", with(v1_claims(), "org_id", json!("tenant-zz"))),
+        (
+            "unknown tenant",
+            with(v1_claims(), "org_id", json!("tenant-zz")),
+        ),
     ];
     for (what, claims) in cases {
-        let response = app.get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &claims)).await;
-        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{what}: {}", response.text);
+        let response = app
+            .get("/api/v1/me", &sign(Algorithm::RS256, "rsa-1", &claims))
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNAUTHORIZED,
+            "{what}: {}",
+            response.text
+        );
     }
     let good = sign(Algorithm::RS256, "rsa-1", &v1_claims());
     let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
     parts[1] = URL_SAFE_NO_PAD.encode(with(v1_claims(), "org_id", json!("tenant-b")).to_string());
-    assert_eq!(app.get("/api/v1/me", &parts.join(".")).await.status, StatusCode::UNAUTHORIZED, "tampered");
+    assert_eq!(
+        app.get("/api/v1/me", &parts.join(".")).await.status,
+        StatusCode::UNAUTHORIZED,
+        "tampered"
+    );
 }
 
 #[tokio::test]
 async fn a_token_without_an_org_claim_gets_403_on_tenant_routes() {
     let (app, _) = app_with_issuer().await;
-    let token = sign(Algorithm::RS256, "rsa-1", &without(without(v1_claims(), "org_id"), "org_role"));
+    let token = sign(
+        Algorithm::RS256,
+        "rsa-1",
+        &without(without(v1_claims(), "org_id"), "org_role"),
+    );
     let response = app.get("/api/v1/me", &token).await;
     assert_eq!(response.status, StatusCode::FORBIDDEN, "{}", response.text);
     assert_eq!(response.code(), "tenant_required");

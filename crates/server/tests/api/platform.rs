@@ -17,22 +17,54 @@ async fn onboarding_creates_tenant_admin_storage_and_default_configs() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["tenant"]["status"], "active");
     assert_eq!(created.body["admin"]["email"], "boss@acme.test");
-    let password = created.body["admin_initial_password"].as_str().expect("generated password shown once");
+    let password = created.body["admin_initial_password"]
+        .as_str()
+        .expect("generated password shown once");
 
-    let (cookie, _) = app.login(Some("acme"), "boss@acme.test", password).await.unwrap();
-    let me = app.call("GET", "/api/v1/me", Auth::Session { cookie: &cookie, csrf: None }, None).await;
+    let (cookie, _) = app
+        .login(Some("acme"), "boss@acme.test", password)
+        .await
+        .unwrap();
+    let me = app
+        .call(
+            "GET",
+            "/api/v1/me",
+            Auth::Session {
+                cookie: &cookie,
+                csrf: None,
+            },
+            None,
+        )
+        .await;
     assert_eq!(me.body["tenant_id"], "acme");
     assert_eq!(me.body["role"], "admin");
 
     let tenant = app.tenant("beta").await;
     let scope = app.scope(&tenant.admin_token).await;
     let objects = app.storage.tenant(&scope).unwrap();
-    assert_eq!(objects.list(Area::Config, None).await.unwrap(), vec!["ai-config.json", "qa-config.json"]);
-    let qa: serde_json::Value = serde_json::from_slice(&objects.get(Area::Config, "qa-config.json").await.unwrap()).unwrap();
-    assert!(qa["rules"].as_array().is_some_and(|rules| !rules.is_empty()));
+    assert_eq!(
+        objects.list(Area::Config, None).await.unwrap(),
+        vec!["ai-config.json", "qa-config.json"]
+    );
+    let qa: serde_json::Value =
+        serde_json::from_slice(&objects.get(Area::Config, "qa-config.json").await.unwrap())
+            .unwrap();
+    assert!(
+        qa["rules"]
+            .as_array()
+            .is_some_and(|rules| !rules.is_empty())
+    );
 
-    let listed = app.get("/api/v1/platform/tenants", &app.platform_token).await;
-    let ids: Vec<_> = listed.body.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let listed = app
+        .get("/api/v1/platform/tenants", &app.platform_token)
+        .await;
+    let ids: Vec<_> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["acme", "beta"]);
 }
 
@@ -41,16 +73,51 @@ async fn onboarding_rejects_bad_ids_duplicates_and_weak_passwords() {
     let app = TestApp::new().await;
     app.tenant("acme").await;
     let cases = [
-        (json!({"id": "Acme Corp", "name": "x", "admin_email": "a@b.test"}), StatusCode::BAD_REQUEST, "invalid_tenant_id"),
-        (json!({"id": "../etc", "name": "x", "admin_email": "a@b.test"}), StatusCode::BAD_REQUEST, "invalid_tenant_id"),
-        (json!({"id": "acme", "name": "x", "admin_email": "a@b.test"}), StatusCode::CONFLICT, "conflict"),
-        (json!({"id": "newco", "name": "x", "admin_email": "not-an-email"}), StatusCode::BAD_REQUEST, "invalid_request"),
-        (json!({"id": "newco", "name": "x", "admin_email": "a@b.test", "admin_password": "short"}), StatusCode::BAD_REQUEST, "invalid_request"),
-        (json!({"id": "newco"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
+        (
+            json!({"id": "Acme Corp", "name": "x", "admin_email": "a@b.test"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant_id",
+        ),
+        (
+            json!({"id": "../etc", "name": "x", "admin_email": "a@b.test"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant_id",
+        ),
+        (
+            json!({"id": "acme", "name": "x", "admin_email": "a@b.test"}),
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
+        (
+            json!({"id": "newco", "name": "x", "admin_email": "not-an-email"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            json!({"id": "newco", "name": "x", "admin_email": "a@b.test", "admin_password": "short"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            json!({"id": "newco"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
     ];
     for (body, status, code) in cases {
-        let response = app.post("/api/v1/platform/tenants", &app.platform_token, body.clone()).await;
-        assert_eq!((response.status, response.code()), (status, code), "{body}: {}", response.text);
+        let response = app
+            .post(
+                "/api/v1/platform/tenants",
+                &app.platform_token,
+                body.clone(),
+            )
+            .await;
+        assert_eq!(
+            (response.status, response.code()),
+            (status, code),
+            "{body}: {}",
+            response.text
+        );
     }
     let bad_json = app
         .send(
@@ -64,7 +131,12 @@ async fn onboarding_rejects_bad_ids_duplicates_and_weak_passwords() {
     assert_eq!(bad_json.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_json.code(), "invalid_json");
     // Nothing half-made: the failed tenant does not exist.
-    assert_eq!(app.get("/api/v1/platform/tenants/newco", &app.platform_token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/platform/tenants/newco", &app.platform_token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -73,7 +145,12 @@ async fn a_platform_read_of_tenant_data_is_audited_and_visible_to_that_tenant_on
     let a = app.tenant("tenant-a").await;
     let b = app.tenant("tenant-b").await;
 
-    let no_reason = app.get("/api/v1/platform/tenants/tenant-b/users", &app.platform_token).await;
+    let no_reason = app
+        .get(
+            "/api/v1/platform/tenants/tenant-b/users",
+            &app.platform_token,
+        )
+        .await;
     assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
     assert_eq!(no_reason.code(), "reason_required");
 
@@ -88,15 +165,30 @@ async fn a_platform_read_of_tenant_data_is_audited_and_visible_to_that_tenant_on
 
     let log = app.get("/api/v1/audit", &b.admin_token).await;
     let entries = log.body.as_array().unwrap();
-    let entry = entries.iter().find(|e| e["reason"] == "ticket 42").expect("audit row");
+    let entry = entries
+        .iter()
+        .find(|e| e["reason"] == "ticket 42")
+        .expect("audit row");
     assert_eq!(entry["action"], "read");
     assert_eq!(entry["resource"], "users");
     assert_eq!(entry["request_id"], "req-audit-1");
-    assert!(entry["actor"].as_str().unwrap().starts_with("platform-token:"));
+    assert!(
+        entry["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("platform-token:")
+    );
     assert!(entry["at"].as_i64().unwrap() > 0);
 
     let other = app.get("/api/v1/audit", &a.admin_token).await;
-    assert!(other.body.as_array().unwrap().iter().all(|e| e["reason"] != "ticket 42"));
+    assert!(
+        other
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["reason"] != "ticket 42")
+    );
 }
 
 #[tokio::test]
@@ -108,9 +200,17 @@ async fn health_ready_and_openapi_answer() {
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.body["database"], true);
     assert_eq!(ready.body["storage"], true);
-    let openapi = app.call("GET", "/api/v1/openapi.json", Auth::None, None).await;
+    let openapi = app
+        .call("GET", "/api/v1/openapi.json", Auth::None, None)
+        .await;
     let paths = openapi.body["paths"].as_object().unwrap();
-    for path in ["/api/v1/me", "/api/v1/users", "/api/v1/tokens/{id}", "/api/v1/platform/tenants", "/api/v1/auth/login"] {
+    for path in [
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/tokens/{id}",
+        "/api/v1/platform/tenants",
+        "/api/v1/auth/login",
+    ] {
         assert!(paths.contains_key(path), "{path}");
     }
     let missing = app.call("GET", "/api/v1/nope", Auth::None, None).await;
@@ -129,7 +229,11 @@ async fn the_server_never_builds_an_operator_capability() {
                 stack.push(path);
             } else {
                 let text = std::fs::read_to_string(&path).unwrap();
-                assert!(!text.contains("operator_console"), "{} builds an operator capability", path.display());
+                assert!(
+                    !text.contains("operator_console"),
+                    "{} builds an operator capability",
+                    path.display()
+                );
             }
         }
     }

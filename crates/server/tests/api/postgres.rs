@@ -43,10 +43,11 @@ async fn the_app_role_is_not_superuser_cannot_bypass_rls_and_owns_nothing() {
     let app = TestApp::new().await;
     let Some(pg) = postgres(&app) else { return };
     let mut conn = PgConnection::connect(&pg.app_url).await.unwrap();
-    let role = sqlx::query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let role =
+        sqlx::query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert!(!role.get::<bool, _>("rolsuper"));
     assert!(!role.get::<bool, _>("rolbypassrls"));
     let owned: i64 = sqlx::query(
@@ -67,24 +68,40 @@ async fn a_raw_query_as_the_app_role_without_a_tenant_sees_nothing_and_cannot_wr
     app.tenant("tenant-b").await;
     let mut conn = PgConnection::connect(&pg.app_url).await.unwrap();
     for table in ["users", "api_tokens", "sessions", "audit_log"] {
-        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-            .get("n");
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("n");
         assert_eq!(n, 0, "{table} visible without a tenant");
     }
     // An empty tenant setting denies as well.
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', '', true)").execute(&mut *tx).await.unwrap();
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&mut *tx).await.unwrap().get("n");
+    sqlx::query("SELECT set_config('app.tenant_id', '', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("n");
     assert_eq!(n, 0);
     tx.rollback().await.unwrap();
 
     // With tenant A set, an insert naming tenant B is refused by policy, and B's rows stay hidden.
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', 'tenant-a', true)").execute(&mut *tx).await.unwrap();
-    let visible: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&mut *tx).await.unwrap().get("n");
+    sqlx::query("SELECT set_config('app.tenant_id', 'tenant-a', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let visible: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("n");
     assert_eq!(visible, 1);
     let refused = sqlx::query(
         "INSERT INTO users (tenant_id, id, email, password_hash, role, created_at) \
@@ -93,12 +110,20 @@ async fn a_raw_query_as_the_app_role_without_a_tenant_sees_nothing_and_cannot_wr
     .execute(&mut *tx)
     .await
     .unwrap_err();
-    assert!(refused.to_string().contains("row-level security"), "{refused}");
+    assert!(
+        refused.to_string().contains("row-level security"),
+        "{refused}"
+    );
     tx.rollback().await.unwrap();
 
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', 'tenant-a', true)").execute(&mut *tx).await.unwrap();
-    let moved = sqlx::query("UPDATE users SET tenant_id = 'tenant-b'").execute(&mut *tx).await;
+    sqlx::query("SELECT set_config('app.tenant_id', 'tenant-a', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let moved = sqlx::query("UPDATE users SET tenant_id = 'tenant-b'")
+        .execute(&mut *tx)
+        .await;
     assert!(moved.is_err(), "moving a row to another tenant is refused");
     tx.rollback().await.unwrap();
 }
@@ -111,20 +136,38 @@ async fn a_pool_of_one_connection_interleaving_two_tenants_and_a_failure_leaks_n
     let b = app.tenant("tenant-b").await;
     for round in 0..3 {
         let a_users = app.get("/api/v1/users", &a.admin_token).await;
-        assert!(a_users.body.as_array().unwrap().iter().all(|u| u["email"].as_str().unwrap().ends_with("@tenant-a.test")));
+        assert!(
+            a_users
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u["email"].as_str().unwrap().ends_with("@tenant-a.test"))
+        );
         // A failed transaction on tenant A (duplicate email → unique violation mid-transaction).
-        let failed = app.post("/api/v1/users", &a.admin_token, json!({"email": a.admin_email, "role": "member"})).await;
+        let failed = app
+            .post(
+                "/api/v1/users",
+                &a.admin_token,
+                json!({"email": a.admin_email, "role": "member"}),
+            )
+            .await;
         assert_eq!(failed.status, StatusCode::CONFLICT, "round {round}");
         let b_users = app.get("/api/v1/users", &b.admin_token).await;
         assert_eq!(b_users.body.as_array().unwrap().len(), 1);
         assert_eq!(b_users.body[0]["email"], "admin@tenant-b.test");
-        let b_tokens = app.call("GET", "/api/v1/tokens", Auth::Bearer(&b.member_token), None).await;
+        let b_tokens = app
+            .call("GET", "/api/v1/tokens", Auth::Bearer(&b.member_token), None)
+            .await;
         assert_eq!(b_tokens.body.as_array().unwrap().len(), 2);
     }
     // The single pooled connection carries no tenant into a transaction that sets none.
     let _ = pg;
     let leftover = app.db.leaked_tenant_setting().await.unwrap();
-    assert!(leftover.as_deref().is_none_or(str::is_empty), "{leftover:?}");
+    assert!(
+        leftover.as_deref().is_none_or(str::is_empty),
+        "{leftover:?}"
+    );
 }
 
 #[tokio::test]
@@ -134,9 +177,24 @@ async fn a_platform_read_fails_when_its_audit_row_cannot_be_written() {
     app.tenant("tenant-b").await;
     let mut owner = PgConnection::connect(&pg.owner_url).await.unwrap();
     let role = url::Url::parse(&pg.app_url).unwrap().username().to_owned();
-    sqlx::query(sqlx::AssertSqlSafe(format!("REVOKE INSERT ON audit_log FROM {role}"))).execute(&mut owner).await.unwrap();
-    let read = app.get("/api/v1/platform/tenants/tenant-b/users?reason=check", &app.platform_token).await;
-    assert_eq!(read.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", read.text);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "REVOKE INSERT ON audit_log FROM {role}"
+    )))
+    .execute(&mut owner)
+    .await
+    .unwrap();
+    let read = app
+        .get(
+            "/api/v1/platform/tenants/tenant-b/users?reason=check",
+            &app.platform_token,
+        )
+        .await;
+    assert_eq!(
+        read.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        read.text
+    );
     assert!(!read.text.contains("admin@tenant-b.test"));
     assert_eq!(read.code(), "internal");
 }

@@ -231,7 +231,11 @@ impl Storage {
 
     /// How many objects the tenant has, in shared prefixes and in a dedicated bucket. A platform
     /// operation (offboarding checks, usage); a missing dedicated bucket counts as empty.
-    pub async fn tenant_object_count(&self, _by: &PlatformAdmin, tenant: &TenantId) -> StoreResult<u64> {
+    pub async fn tenant_object_count(
+        &self,
+        _by: &PlatformAdmin,
+        tenant: &TenantId,
+    ) -> StoreResult<u64> {
         let mut count = 0;
         let mut modes = vec![StorageMode::Shared];
         if matches!(&*self.backend, Backend::S3 { .. }) {

@@ -122,7 +122,10 @@ pub async fn get(tx: &mut PlatformTx, id: &TenantId) -> StoreResult<Option<Tenan
 
 /// The registry row, read on whatever transaction the caller holds (credential checks read it
 /// inside the tenant's own transaction, so one request never holds two pooled connections).
-pub(crate) async fn get_with(conn: &mut AnyConnection, id: &TenantId) -> StoreResult<Option<Tenant>> {
+pub(crate) async fn get_with(
+    conn: &mut AnyConnection,
+    id: &TenantId,
+) -> StoreResult<Option<Tenant>> {
     let row = sqlx::query(SELECT_BY_ID)
         .bind(id.as_str())
         .fetch_optional(conn)

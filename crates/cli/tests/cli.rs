@@ -1,0 +1,326 @@
+//! The binary, driven as a user would: administration commands, layered configuration, and a
+//! running server whose logs must never contain a credential.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+const PLANTED_PASSWORD: &str = "planted-password-7f3a9c";
+
+fn switchboard(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .output()
+        .expect("run switchboard")
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SWITCHBOARD_DATA_DIR", data)
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(data.join("server.log")).unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(switchboard(
+        data,
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+            "--admin-password",
+            PLANTED_PASSWORD,
+        ],
+    ));
+    let token = ok(switchboard(
+        data,
+        &["token", "create", "--tenant", "acme", "--role", "admin"],
+    ))
+    .trim()
+    .to_owned();
+    assert!(token.starts_with("sbt_acme_"), "{token}");
+
+    let server = Server::start(data);
+    let client = reqwest::Client::new();
+    let me = client
+        .get(format!("{}/api/v1/me", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let forged = format!("{token}0");
+    let refused = client
+        .get(format!("{}/api/v1/users", server.url))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let in_query = client
+        .get(format!("{}/api/v1/me?access_token={token}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_query.status(), 401);
+    let login = client
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"tenant": "acme", "email": "a@acme.test", "password": PLANTED_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let with_cookie = client
+        .get(format!("{}/api/v1/me", server.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status(), 200);
+    let session_secret = cookie.trim_start_matches("sb_session=").to_owned();
+    drop(server);
+
+    let logs = std::fs::read_to_string(data.join("server.log")).unwrap();
+    assert!(
+        logs.contains("\"http.route\":\"/api/v1/me\""),
+        "the request was logged: {logs}"
+    );
+    assert!(logs.contains("\"tenant.id\":\"acme\""), "with its tenant");
+    let secret_part = token.rsplit('_').next().unwrap();
+    for planted in [
+        token.as_str(),
+        secret_part,
+        PLANTED_PASSWORD,
+        session_secret.as_str(),
+    ] {
+        assert!(!logs.contains(planted), "a secret reached the log");
+    }
+}
+
+#[test]
+fn a_database_password_never_appears_in_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["migrate"])
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            "postgres://app:planted-db-secret@127.0.0.1:1/switchboard",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("127.0.0.1:1"),
+        "the error names the server: {stderr}"
+    );
+    assert!(!stderr.contains("planted-db-secret"), "{stderr}");
+    drop(dir);
+}
+
+#[test]
+fn tenants_users_and_tokens_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let created = ok(switchboard(
+        data,
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme Corp",
+            "--admin-email",
+            "a@acme.test",
+        ],
+    ));
+    assert!(
+        created.contains("admin password (shown once):"),
+        "{created}"
+    );
+    ok(switchboard(
+        data,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--email",
+            "m@acme.test",
+            "--role",
+            "member",
+            "--password",
+            "member-password",
+        ],
+    ));
+    ok(switchboard(
+        data,
+        &[
+            "user",
+            "create",
+            "--platform-admin",
+            "--email",
+            "ops@platform.test",
+            "--password",
+            "ops-password",
+        ],
+    ));
+    let listed = ok(switchboard(data, &["tenant", "list"]));
+    assert!(
+        listed.contains("acme") && listed.contains("active") && listed.contains("Acme Corp"),
+        "{listed}"
+    );
+
+    ok(switchboard(data, &["tenant", "suspend", "acme"]));
+    assert!(ok(switchboard(data, &["tenant", "list"])).contains("suspended"));
+    ok(switchboard(data, &["tenant", "resume", "acme"]));
+
+    let token_out = switchboard(
+        data,
+        &["token", "create", "--tenant", "acme", "--role", "member"],
+    );
+    let stderr = String::from_utf8_lossy(&token_out.stderr).into_owned();
+    let id = stderr.split_whitespace().nth(3).unwrap().to_owned();
+    ok(token_out);
+    assert!(
+        ok(switchboard(
+            data,
+            &["token", "revoke", "--tenant", "acme", &id]
+        ))
+        .contains("revoked")
+    );
+    let platform_token = ok(switchboard(data, &["token", "create", "--platform"]));
+    assert!(platform_token.trim().starts_with("sbp_"));
+
+    let refused = switchboard(data, &["tenant", "delete", "acme"]);
+    assert!(!refused.status.success(), "delete needs --yes");
+    let deleted = ok(switchboard(data, &["tenant", "delete", "acme", "--yes"]));
+    assert!(deleted.contains("users: 2 rows"), "{deleted}");
+    assert!(!ok(switchboard(data, &["tenant", "list"])).contains("acme"));
+
+    let bad = switchboard(
+        data,
+        &[
+            "tenant",
+            "create",
+            "Bad_Id",
+            "--name",
+            "x",
+            "--admin-email",
+            "a@b.test",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid tenant id"));
+}
+
+#[test]
+fn configuration_layers_file_then_environment_then_file_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "switchboard_data_dir = {:?}\n",
+            from_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[(&str, String)]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--config", config.to_str().unwrap(), "migrate"])
+            .env_clear();
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+    ok(run(&[]));
+    assert!(
+        from_file.join("switchboard.db").exists(),
+        "the file's data dir is used"
+    );
+
+    let from_env = dir.path().join("from-env");
+    ok(run(&[(
+        "SWITCHBOARD_DATA_DIR",
+        from_env.display().to_string(),
+    )]));
+    assert!(
+        from_env.join("switchboard.db").exists(),
+        "the environment overrides the file"
+    );
+
+    let secret_file = dir.path().join("database-url");
+    let db_path = dir.path().join("secret.db");
+    std::fs::write(&secret_file, format!("sqlite://{}\n", db_path.display())).unwrap();
+    ok(run(&[
+        ("DATABASE_URL", "sqlite:///nonexistent/dir/x.db".into()),
+        ("DATABASE_URL_FILE", secret_file.display().to_string()),
+    ]));
+    assert!(db_path.exists(), "DATABASE_URL_FILE wins over DATABASE_URL");
+
+    let bad = run(&[("STORAGE_BACKEND", "floppy".into())]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("STORAGE_BACKEND"));
+}
