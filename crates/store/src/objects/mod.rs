@@ -59,7 +59,7 @@ enum Backend {
         store: Arc<LocalFileSystem>,
     },
     S3 {
-        config: S3Config,
+        config: Box<S3Config>,
         shared: HashMap<&'static str, Arc<dyn ObjectStore>>,
         dedicated: Mutex<HashMap<TenantId, Arc<dyn ObjectStore>>>,
     },
@@ -125,7 +125,7 @@ impl Storage {
                 Ok(Storage {
                     per_tenant_buckets: s3.per_tenant_buckets,
                     backend: Arc::new(Backend::S3 {
-                        config: s3.clone(),
+                        config: Box::new(s3.clone()),
                         shared,
                         dedicated: Mutex::new(HashMap::new()),
                     }),

@@ -2,7 +2,7 @@
 # Starts the servers the PostgreSQL and S3 test runs need, on loopback only, and prints the
 # environment to use them. Idempotent: a running server is reused.
 #
-#   eval "$(bash .ci/services.sh)"
+#   eval "$(bash scripts/services.sh)"
 #
 # PostgreSQL: a throwaway cluster in $SB_SERVICES_DIR/pg on 127.0.0.1:$SB_PG_PORT with
 #   switchboard_owner  (LOGIN, CREATEDB; owns the schema; migrations run as it)
