@@ -24,7 +24,10 @@ install_missing() {
     log "installing postgresql"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
   fi
-  if ! command -v moto_server >/dev/null 2>&1; then
+  if ! command -v curl >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl) >&2
+  fi
+  if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
     log "installing moto[server]"
     python3 -m pip install -q 'moto[server]' >&2
   fi
@@ -64,7 +67,7 @@ SQL
 start_moto() {
   if curl -fsS "http://127.0.0.1:$SB_S3_PORT/" >/dev/null 2>&1; then return; fi
   log "starting moto S3 on 127.0.0.1:$SB_S3_PORT"
-  nohup moto_server -H 127.0.0.1 -p "$SB_S3_PORT" >"$SB_SERVICES_DIR/moto.log" 2>&1 &
+  nohup python3 -m moto.server -H 127.0.0.1 -p "$SB_S3_PORT" >"$SB_SERVICES_DIR/moto.log" 2>&1 &
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$SB_S3_PORT/" >/dev/null 2>&1 && return
     sleep 0.2

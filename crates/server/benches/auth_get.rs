@@ -49,7 +49,9 @@ async fn round(label: &str, app: &axum::Router, token: &str) -> Round {
                 let at = Instant::now();
                 let response = app.clone().oneshot(request).await.unwrap();
                 assert!(response.status().is_success());
-                let _ = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+                let _ = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
                 latencies.push(at.elapsed());
             }
             latencies
@@ -75,11 +77,18 @@ async fn set_rls(owner_url: &str, on: bool) {
     let mut conn = sqlx::PgConnection::connect(owner_url).await.unwrap();
     for table in TENANT_TABLES_WITH_RLS {
         let sql = if on {
-            format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            format!(
+                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; ALTER TABLE {table} FORCE ROW LEVEL SECURITY"
+            )
         } else {
-            format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+            format!(
+                "ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"
+            )
         };
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 }
 
@@ -95,42 +104,78 @@ async fn main() {
     let postgres = std::env::var("BENCH_BACKEND").as_deref() == Ok("postgres");
     let (config, owner_url) = if postgres {
         use sqlx::Connection;
-        let owner = std::env::var("SWITCHBOARD_TEST_PG_OWNER_URL").expect("SWITCHBOARD_TEST_PG_OWNER_URL");
-        let app = std::env::var("SWITCHBOARD_TEST_PG_APP_URL").expect("SWITCHBOARD_TEST_PG_APP_URL");
+        let owner =
+            std::env::var("SWITCHBOARD_TEST_PG_OWNER_URL").expect("SWITCHBOARD_TEST_PG_OWNER_URL");
+        let app =
+            std::env::var("SWITCHBOARD_TEST_PG_APP_URL").expect("SWITCHBOARD_TEST_PG_APP_URL");
         let name = format!("sbbench_{}", std::process::id());
         let mut conn = sqlx::PgConnection::connect(&owner).await.unwrap();
-        for sql in [format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
         }
         let mut config = DbConfig::new(with_database(&app, &name));
         config.migration_url = Some(with_database(&owner, &name).into());
         (config, Some(with_database(&owner, &name)))
     } else {
-        (DbConfig::new(format!("sqlite://{}", dir.path().join("bench.db").display())), None)
+        (
+            DbConfig::new(format!(
+                "sqlite://{}",
+                dir.path().join("bench.db").display()
+            )),
+            None,
+        )
     };
-    let config = DbConfig { max_connections: 10, ..config };
+    let config = DbConfig {
+        max_connections: 10,
+        ..config
+    };
     Db::migrate(&config).await.unwrap();
     let db = Db::connect(&config).await.unwrap();
-    let storage = Storage::open(&StorageConfig::Local { root: dir.path().join("objects") }).unwrap();
+    let storage = Storage::open(&StorageConfig::Local {
+        root: dir.path().join("objects"),
+    })
+    .unwrap();
     let operator = PlatformAdmin::operator_console("bench");
     let tenant = TenantId::parse("bench").unwrap();
-    onboarding::onboard(&db, &storage, &operator, OnboardRequest {
-        id: tenant.clone(),
-        name: "Bench".into(),
-        industry_template: None,
-        plan: None,
-        dedicated_storage: None,
-        admin_email: "admin@bench.test".into(),
-        admin_password: "bench-password".into(),
-    })
+    onboarding::onboard(
+        &db,
+        &storage,
+        &operator,
+        OnboardRequest {
+            id: tenant.clone(),
+            name: "Bench".into(),
+            industry_template: None,
+            plan: None,
+            dedicated_storage: None,
+            admin_email: "admin@bench.test".into(),
+            admin_password: "bench-password".into(),
+        },
+    )
     .await
     .unwrap();
     let scope = operator
-        .open_tenant(&db, &tenant, AuditedAccess { action: "write", resource: "api_tokens", reason: "bench", request_id: None })
+        .open_tenant(
+            &db,
+            &tenant,
+            AuditedAccess {
+                action: "write",
+                resource: "api_tokens",
+                reason: "bench",
+                request_id: None,
+            },
+        )
         .await
         .unwrap();
     let mut tx = db.write(&scope).await.unwrap();
-    let (_, token) = tokens::create(&mut tx, scope.admin().unwrap(), "bench", Role::Member).await.unwrap();
+    let (_, token) = tokens::create(&mut tx, scope.admin().unwrap(), "bench", Role::Member)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let app = router(AppState {
@@ -140,7 +185,18 @@ async fn main() {
         config: Arc::new(ServerConfig::default()),
     });
     round("warm-up", &app, &token).await;
-    let mut rounds = vec![round(if postgres { "postgres, RLS on" } else { "sqlite" }, &app, &token).await];
+    let mut rounds = vec![
+        round(
+            if postgres {
+                "postgres, RLS on"
+            } else {
+                "sqlite"
+            },
+            &app,
+            &token,
+        )
+        .await,
+    ];
     if let Some(owner) = &owner_url {
         set_rls(owner, false).await;
         rounds.push(round("postgres, RLS off", &app, &token).await);
@@ -150,10 +206,19 @@ async fn main() {
     println!("| backend | requests | concurrency | req/s | p50 | p99 |");
     println!("|---|---|---|---|---|---|");
     for r in &rounds {
-        println!("| {} | {REQUESTS} | {CONCURRENCY} | {:.0} | {:.2} ms | {:.2} ms |", r.label, r.rps, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3);
+        println!(
+            "| {} | {REQUESTS} | {CONCURRENCY} | {:.0} | {:.2} ms | {:.2} ms |",
+            r.label,
+            r.rps,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3
+        );
     }
     if rounds.len() == 3 {
         let on = (rounds[0].rps + rounds[2].rps) / 2.0;
-        println!("\nRLS on / RLS off time per request: {:.3}x", rounds[1].rps / on);
+        println!(
+            "\nRLS on / RLS off time per request: {:.3}x",
+            rounds[1].rps / on
+        );
     }
 }

@@ -238,3 +238,23 @@ async fn the_server_never_builds_an_operator_capability() {
         }
     }
 }
+
+/// The OpenAPI document is generated from the handlers; `docs/openapi.json` is its committed
+/// copy for API consumers. Regenerate with `UPDATE_OPENAPI=1 cargo test -p switchboard-server`.
+#[tokio::test]
+async fn the_committed_openapi_document_is_current() {
+    let generated = switchboard_server::routes::api()
+        .1
+        .to_pretty_json()
+        .unwrap()
+        + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p switchboard-server"
+    );
+}
