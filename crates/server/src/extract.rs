@@ -30,18 +30,14 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, 
     let cookie =
         cookies::get(&parts.headers, cookies::SESSION).ok_or_else(ApiError::unauthenticated)?;
     let authenticated = state.auth.session(&cookie).await?;
-    let csrf = match &authenticated {
-        Authenticated::Tenant { csrf, .. } | Authenticated::Platform { csrf, .. } => csrf.clone(),
-        Authenticated::NoTenant { .. } => None,
-    };
+    let csrf = session_csrf(&authenticated);
     if !is_safe(&parts.method) {
         let sent = parts
             .headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        let expected = csrf.unwrap_or_default();
-        if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+        if !csrf_matches(sent, &csrf.unwrap_or_default()) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf_failed",
@@ -50,6 +46,19 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, 
         }
     }
     Ok(authenticated)
+}
+
+/// The CSRF token of a session credential (`None` for anything else).
+pub fn session_csrf(authenticated: &Authenticated) -> Option<String> {
+    match authenticated {
+        Authenticated::Tenant { csrf, .. } | Authenticated::Platform { csrf, .. } => csrf.clone(),
+        Authenticated::NoTenant { .. } => None,
+    }
+}
+
+/// Constant-time comparison of a submitted CSRF token with the expected one; empty never matches.
+pub fn csrf_matches(sent: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::header::SET_COOKIE;
 use rand::Rng;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 use switchboard_store::auth::{AuthError, Authenticated};
 
 use crate::cookies;
+use crate::extract::{csrf_matches, session_csrf};
 use crate::routes::login_tenant;
 use crate::state::AppState;
 
@@ -50,10 +50,6 @@ pub struct LoginForm {
 pub struct CsrfForm {
     #[serde(default)]
     csrf: String,
-}
-
-fn same(a: &str, b: &str) -> bool {
-    !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 fn with_cookies(response: impl IntoResponse, set: &[String]) -> Response {
@@ -104,7 +100,7 @@ pub async fn submit(
 ) -> Response {
     let secure = cookies::secure(&headers, state.config.behind_tls());
     let expected = cookies::get(&headers, cookies::LOGIN_CSRF).unwrap_or_default();
-    if !same(&form.csrf, &expected) {
+    if !csrf_matches(&form.csrf, &expected) {
         return login_page(
             StatusCode::FORBIDDEN,
             secure,
@@ -195,12 +191,15 @@ pub async fn logout(
 ) -> Response {
     let secure = cookies::secure(&headers, state.config.behind_tls());
     if let Some(cookie) = cookies::get(&headers, cookies::SESSION) {
-        let csrf = match state.auth.session(&cookie).await {
-            Ok(Authenticated::Tenant { csrf, .. } | Authenticated::Platform { csrf, .. }) => csrf,
-            _ => None,
-        };
+        let csrf = state
+            .auth
+            .session(&cookie)
+            .await
+            .ok()
+            .as_ref()
+            .and_then(session_csrf);
         if let Some(expected) = csrf {
-            if !same(&form.csrf, &expected) {
+            if !csrf_matches(&form.csrf, &expected) {
                 return (
                     StatusCode::FORBIDDEN,
                     "The sign-out form expired; reload the page.",

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::cookies;
 use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
-use crate::extract::CSRF_HEADER;
+use crate::extract::{CSRF_HEADER, csrf_matches, session_csrf};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -73,14 +73,19 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(cookie) = cookies::get(&headers, cookies::SESSION) {
         // Logging out needs the session's CSRF token, like every cookie-authenticated change.
-        let csrf = match state.auth.session(&cookie).await {
-            Ok(switchboard_store::auth::Authenticated::Tenant { csrf, .. })
-            | Ok(switchboard_store::auth::Authenticated::Platform { csrf, .. }) => csrf,
-            _ => None,
-        };
+        let csrf = state
+            .auth
+            .session(&cookie)
+            .await
+            .ok()
+            .as_ref()
+            .and_then(session_csrf);
         if let Some(expected) = csrf {
-            let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(expected.as_str()) {
+            let sent = headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !csrf_matches(sent, &expected) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf_failed",

@@ -17,6 +17,14 @@ pub struct PlatformAdminAccount {
     pub created_at: i64,
 }
 
+fn account_from_row(row: &sqlx::any::AnyRow) -> StoreResult<PlatformAdminAccount> {
+    Ok(PlatformAdminAccount {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 pub async fn create_admin(
     tx: &mut PlatformTx,
     _by: &PlatformAdmin,
@@ -108,17 +116,8 @@ pub(crate) async fn credentials_by_email(
     .bind(email)
     .fetch_optional(tx.conn())
     .await?;
-    row.map(|row| {
-        Ok((
-            PlatformAdminAccount {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                created_at: row.try_get("created_at")?,
-            },
-            row.try_get("password_hash")?,
-        ))
-    })
-    .transpose()
+    row.map(|row| Ok((account_from_row(&row)?, row.try_get("password_hash")?)))
+        .transpose()
 }
 
 pub(crate) async fn create_session(
@@ -158,17 +157,8 @@ pub(crate) async fn find_session(
     .bind(now_ms())
     .fetch_optional(tx.conn())
     .await?;
-    row.map(|row| {
-        Ok((
-            PlatformAdminAccount {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                created_at: row.try_get("created_at")?,
-            },
-            row.try_get("csrf_token")?,
-        ))
-    })
-    .transpose()
+    row.map(|row| Ok((account_from_row(&row)?, row.try_get("csrf_token")?)))
+        .transpose()
 }
 
 pub(crate) async fn delete_session(tx: &mut PlatformTx, digest: &str) -> StoreResult<()> {
