@@ -36,6 +36,18 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The secret store's master keys.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random master key (base64) for SWITCHBOARD_MASTER_KEY.
+    GenerateKey,
+    /// Re-encrypt every tenant's secrets under the current master key. Run it after moving the
+    /// old key to SWITCHBOARD_MASTER_KEY_PREVIOUS and setting the new one.
+    Rotate,
 }
 
 #[derive(Args, Clone)]

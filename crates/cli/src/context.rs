@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use switchboard_core::TenantId;
 use switchboard_store::scope::AuditedAccess;
+use switchboard_store::secrets::Keyring;
 use switchboard_store::{Db, PlatformAdmin, Storage, TenantScope};
 
 use crate::settings::Settings;
@@ -15,6 +16,7 @@ pub struct Context {
     pub db: Db,
     pub storage: Storage,
     pub operator: PlatformAdmin,
+    pub keyring: Keyring,
 }
 
 impl Context {
@@ -44,12 +46,14 @@ impl Context {
             )
         })?;
         let storage = Storage::open(&settings.storage()?).context("opening object storage")?;
+        let keyring = settings.keyring()?;
         let operator_name = std::env::var("USER").unwrap_or_else(|_| "console".into());
         Ok(Context {
             settings,
             db,
             storage,
             operator: PlatformAdmin::operator_console(&operator_name),
+            keyring,
         })
     }
 

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use switchboard_server::ServerConfig;
 use switchboard_store::auth::jwt::JwtIssuerConfig;
 use switchboard_store::objects::S3Config;
+use switchboard_store::secrets::{Keyring, MasterKey};
 use switchboard_store::{DbConfig, StorageConfig};
 
 /// Every setting, by its environment-variable name (lower-cased).
@@ -36,6 +37,8 @@ const KEYS: &[&str] = &[
     "oidc_issuer",
     "oidc_jwks_url",
     "oidc_audience",
+    "switchboard_master_key",
+    "switchboard_master_key_previous",
 ];
 
 #[derive(Deserialize)]
@@ -65,6 +68,10 @@ pub struct Settings {
     pub oidc_issuer: Option<String>,
     pub oidc_jwks_url: Option<String>,
     pub oidc_audience: Option<String>,
+    /// The secret store's current master key (32 bytes, base64).
+    pub switchboard_master_key: Option<SecretString>,
+    /// Earlier master keys, comma-separated: they open old entries until `secrets rotate`.
+    pub switchboard_master_key_previous: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -90,6 +97,8 @@ impl Default for Settings {
             oidc_issuer: None,
             oidc_jwks_url: None,
             oidc_audience: None,
+            switchboard_master_key: None,
+            switchboard_master_key_previous: None,
         }
     }
 }
@@ -155,6 +164,45 @@ impl Settings {
         }
     }
 
+    /// The secret store's keyring. Without `SWITCHBOARD_MASTER_KEY`, an embedded (SQLite)
+    /// installation keeps a generated key in `$SWITCHBOARD_DATA_DIR/master.key`; a PostgreSQL
+    /// installation must configure one, since all its processes need the same key.
+    pub fn keyring(&self) -> anyhow::Result<Keyring> {
+        let current = match &self.switchboard_master_key {
+            Some(key) => {
+                MasterKey::from_base64(key.expose_secret()).context("SWITCHBOARD_MASTER_KEY")?
+            }
+            None => {
+                if self.db().url.expose_secret().starts_with("postgres") {
+                    bail!(
+                        "SWITCHBOARD_MASTER_KEY (or SWITCHBOARD_MASTER_KEY_FILE) must be set when DATABASE_URL is PostgreSQL; `switchboard secrets generate-key` makes one"
+                    );
+                }
+                let path = self.switchboard_data_dir.join("master.key");
+                if !path.exists() {
+                    std::fs::create_dir_all(&self.switchboard_data_dir)?;
+                    write_private(&path, &MasterKey::generate_base64())?;
+                    tracing::warn!(path = %path.display(), "SWITCHBOARD_MASTER_KEY is not set: generated a master key file");
+                }
+                let encoded = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                MasterKey::from_base64(&encoded)
+                    .with_context(|| format!("master key in {}", path.display()))?
+            }
+        };
+        let previous = match &self.switchboard_master_key_previous {
+            Some(keys) => keys
+                .expose_secret()
+                .split(',')
+                .filter(|k| !k.trim().is_empty())
+                .map(MasterKey::from_base64)
+                .collect::<Result<Vec<_>, _>>()
+                .context("SWITCHBOARD_MASTER_KEY_PREVIOUS")?,
+            None => Vec::new(),
+        };
+        Ok(Keyring::new(current, previous))
+    }
+
     pub fn issuers(&self) -> Vec<JwtIssuerConfig> {
         let mut issuers = self.oidc_issuers.clone();
         if let (Some(issuer), Some(jwks)) = (&self.oidc_issuer, &self.oidc_jwks_url) {
@@ -171,4 +219,18 @@ impl Settings {
         }
         issuers
     }
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(content.as_bytes())?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 const PLANTED_PASSWORD: &str = "planted-password-7f3a9c";
+const PLANTED_CREDENTIAL: &str = "planted-credential-51c0e2";
 
 fn switchboard(data: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -35,9 +36,14 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env_clear()
+            .envs(env.iter().copied())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("SWITCHBOARD_DATA_DIR", data)
             .env("LOG_FORMAT", "json")
@@ -136,6 +142,21 @@ async fn secrets_never_reach_the_logs() {
         .unwrap();
     assert_eq!(with_cookie.status(), 200);
     let session_secret = cookie.trim_start_matches("sb_session=").to_owned();
+    let credential = client
+        .put(format!("{}/api/v1/credentials/oak", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"client_secret": PLANTED_CREDENTIAL}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(credential.status(), 200);
+    assert!(
+        !credential
+            .text()
+            .await
+            .unwrap()
+            .contains(PLANTED_CREDENTIAL)
+    );
     drop(server);
 
     let logs = std::fs::read_to_string(data.join("server.log")).unwrap();
@@ -323,4 +344,71 @@ fn configuration_layers_file_then_environment_then_file_variables() {
 
     let bad = run(&[("STORAGE_BACKEND", "floppy".into())]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("STORAGE_BACKEND"));
+}
+
+#[tokio::test]
+async fn secrets_rotate_rewraps_entries_under_the_new_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let old_key = ok(switchboard(data, &["secrets", "generate-key"]))
+        .trim()
+        .to_owned();
+    let new_key = ok(switchboard(data, &["secrets", "generate-key"]))
+        .trim()
+        .to_owned();
+    assert_ne!(old_key, new_key);
+    let with_keys = |args: &[&str], current: &str, previous: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_clear()
+            .env("SWITCHBOARD_DATA_DIR", data)
+            .env("SWITCHBOARD_MASTER_KEY", current);
+        if let Some(previous) = previous {
+            command.env("SWITCHBOARD_MASTER_KEY_PREVIOUS", previous);
+        }
+        command.output().unwrap()
+    };
+    ok(with_keys(
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+        ],
+        &old_key,
+        None,
+    ));
+    let token = ok(with_keys(
+        &["token", "create", "--tenant", "acme", "--role", "admin"],
+        &old_key,
+        None,
+    ))
+    .trim()
+    .to_owned();
+
+    let server = Server::start_with(data, &[("SWITCHBOARD_MASTER_KEY", &old_key)]);
+    let put = reqwest::Client::new()
+        .put(format!("{}/api/v1/credentials/oak", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"client_secret": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    drop(server);
+
+    let rotated = ok(with_keys(&["secrets", "rotate"], &new_key, Some(&old_key)));
+    assert!(rotated.contains("acme: 1 secrets rewrapped"), "{rotated}");
+    let again = ok(with_keys(&["secrets", "rotate"], &new_key, None));
+    assert!(
+        again.contains("0 secrets rewrapped"),
+        "the new key alone opens everything: {again}"
+    );
+    for output in [&rotated, &again] {
+        assert!(!output.contains(&old_key) && !output.contains(&new_key));
+    }
 }

@@ -19,6 +19,7 @@ use switchboard_store::auth::Authenticator;
 use switchboard_store::onboarding::{self, OnboardRequest};
 use switchboard_store::repo::tokens;
 use switchboard_store::scope::AuditedAccess;
+use switchboard_store::secrets::{Keyring, MasterKey};
 use switchboard_store::{Db, DbConfig, PlatformAdmin, Storage, StorageConfig};
 use tower::ServiceExt;
 
@@ -182,6 +183,10 @@ async fn main() {
         auth: Authenticator::new(db.clone(), None),
         db: db.clone(),
         storage,
+        keyring: Arc::new(Keyring::new(
+            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
+            vec![],
+        )),
         config: Arc::new(ServerConfig::default()),
     });
     round("warm-up", &app, &token).await;

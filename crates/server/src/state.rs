@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use switchboard_store::auth::Authenticator;
+use switchboard_store::secrets::Keyring;
 use switchboard_store::{Db, Storage};
 
 #[derive(Clone, Debug, Default)]
@@ -25,5 +26,7 @@ pub struct AppState {
     pub db: Db,
     pub storage: Storage,
     pub auth: Authenticator,
+    /// Master keys of the secret store.
+    pub keyring: Arc<Keyring>,
     pub config: Arc<ServerConfig>,
 }

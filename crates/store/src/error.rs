@@ -23,6 +23,8 @@ pub enum StoreError {
     Objects(#[from] object_store::Error),
     #[error("object storage error: {0}")]
     Bucket(String),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::KeyringError),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }

@@ -14,6 +14,7 @@ pub mod objects;
 pub mod onboarding;
 pub mod repo;
 pub mod scope;
+pub mod secrets;
 
 pub use db::{Backend, Db, DbConfig, PlatformTx, TenantTx};
 pub use error::{StoreError, StoreResult};

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod secrets;
 mod serve;
 mod tenant;
 mod token;
@@ -28,5 +29,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => tenant::run(Context::open(config).await?, command).await,
         Command::User(command) => user::run(Context::open(config).await?, command).await,
         Command::Token(command) => token::run(Context::open(config).await?, command).await,
+        Command::Secrets(command) => secrets::run(config, command).await,
     }
 }

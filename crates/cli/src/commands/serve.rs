@@ -25,6 +25,7 @@ pub async fn serve(
         auth: Authenticator::new(context.db.clone(), jwt),
         db: context.db,
         storage: context.storage,
+        keyring: Arc::new(context.keyring),
         config: Arc::new(context.settings.server()),
     };
     let listener = tokio::net::TcpListener::bind(addr)

@@ -2,6 +2,7 @@
 //! from the same handlers that serve requests.
 
 mod audit;
+mod credentials;
 mod health;
 mod me;
 mod platform;
@@ -34,6 +35,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(credentials::list))
+        .routes(routes!(
+            credentials::get,
+            credentials::put,
+            credentials::delete
+        ))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(platform::create_tenant, platform::list_tenants))

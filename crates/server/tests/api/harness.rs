@@ -14,6 +14,7 @@ use switchboard_store::auth::jwt::{JwtIssuerConfig, JwtVerifier};
 use switchboard_store::auth::{Authenticated, Authenticator};
 use switchboard_store::objects::S3Config;
 use switchboard_store::repo::platform_accounts;
+use switchboard_store::secrets::{Keyring, MasterKey};
 use switchboard_store::{
     Backend, Db, DbConfig, PlatformAdmin, Storage, StorageConfig, TenantScope,
 };
@@ -120,6 +121,7 @@ pub struct TestApp {
     pub storage: Storage,
     pub storage_root: Option<std::path::PathBuf>,
     pub auth: Authenticator,
+    pub keyring: Arc<Keyring>,
     pub operator: PlatformAdmin,
     pub platform_token: String,
     pub pg: Option<PgDatabase>,
@@ -243,6 +245,10 @@ impl TestAppBuilder {
             Some(JwtVerifier::new(self.issuers).expect("issuers"))
         };
         let auth = Authenticator::new(db.clone(), jwt);
+        let keyring = Arc::new(Keyring::new(
+            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
+            vec![],
+        ));
         let operator = PlatformAdmin::operator_console("tests");
         let mut tx = db.platform(&operator).await.unwrap();
         let (_, platform_token) = platform_accounts::create_token(&mut tx, &operator, "tests")
@@ -254,6 +260,7 @@ impl TestAppBuilder {
             db: db.clone(),
             storage: storage.clone(),
             auth: auth.clone(),
+            keyring: keyring.clone(),
             config: Arc::new(ServerConfig::default()),
         };
         TestApp {
@@ -263,6 +270,7 @@ impl TestAppBuilder {
             storage,
             storage_root,
             auth,
+            keyring,
             operator,
             platform_token,
             pg,

@@ -273,6 +273,17 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         json!({"email": "m@tenant-a.test", "role": "member"}),
     )
     .await;
+    for tenant in [&a, &b] {
+        let stored = app
+            .call(
+                "PUT",
+                "/api/v1/credentials/oak",
+                Auth::Bearer(&tenant.admin_token),
+                Some(json!({"client_secret": "s3cret"})),
+            )
+            .await;
+        assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
+    }
     let audited = app
         .get(
             "/api/v1/platform/tenants/tenant-a/users?reason=support",
@@ -288,12 +299,10 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         counts
     };
     for table in TENANT_TABLES {
-        if *table != "sessions" {
-            assert!(
-                app.count_rows(table, "tenant-a").await > 0,
-                "{table} has rows before the purge"
-            );
-        }
+        assert!(
+            app.count_rows(table, "tenant-a").await > 0,
+            "{table} has rows before the purge"
+        );
     }
 
     let deleted = app

@@ -11,3 +11,4 @@ mod jwt;
 mod objects;
 mod platform;
 mod postgres;
+mod secrets;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod platform_accounts;
+pub mod secrets;
 pub mod sessions;
 pub mod tenants;
 pub mod tokens;
