@@ -34,6 +34,7 @@ const KEYS: &[&str] = &[
     "bucket_prefix",
     "public_url",
     "log_format",
+    "max_upload_bytes",
     "oidc_issuer",
     "oidc_jwks_url",
     "oidc_audience",
@@ -61,6 +62,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `text` or `json`.
     pub log_format: String,
+    /// The largest recording an upload may carry.
+    pub max_upload_bytes: u64,
     /// External issuers (TOML: `[[oidc_issuers]]`).
     pub oidc_issuers: Vec<JwtIssuerConfig>,
     /// A single issuer from the environment: `OIDC_ISSUER`, `OIDC_JWKS_URL`, `OIDC_AUDIENCE`
@@ -93,6 +96,7 @@ impl Default for Settings {
             bucket_prefix: "switchboard".into(),
             public_url: None,
             log_format: "text".into(),
+            max_upload_bytes: switchboard_server::state::DEFAULT_MAX_UPLOAD_BYTES,
             oidc_issuers: Vec::new(),
             oidc_issuer: None,
             oidc_jwks_url: None,
@@ -161,6 +165,7 @@ impl Settings {
     pub fn server(&self) -> ServerConfig {
         ServerConfig {
             public_url: self.public_url.clone(),
+            max_upload_bytes: self.max_upload_bytes,
         }
     }
 

@@ -81,6 +81,11 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
             StoreError::Invalid(message) => ApiError::bad_request(message),
+            StoreError::Unsupported(message) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message,
+            ),
             StoreError::ObjectKey(err) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_object_name",

@@ -6,11 +6,24 @@ use switchboard_store::auth::Authenticator;
 use switchboard_store::secrets::Keyring;
 use switchboard_store::{Db, Storage};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// The public base URL (e.g. `https://switchboard.example.com`); `https` makes cookies
     /// `Secure`. Requests forwarded with `X-Forwarded-Proto: https` get `Secure` cookies too.
     pub public_url: Option<String>,
+    /// The largest recording `POST /api/v1/calls` accepts (413 beyond).
+    pub max_upload_bytes: u64,
+}
+
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            public_url: None,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
 }
 
 impl ServerConfig {

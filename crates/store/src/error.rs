@@ -13,6 +13,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     ObjectKey(#[from] ObjectKeyError),
     #[error("database unavailable")]

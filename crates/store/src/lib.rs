@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod ingest;
 pub mod objects;
 pub mod onboarding;
 pub mod repo;

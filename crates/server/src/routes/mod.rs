@@ -2,6 +2,7 @@
 //! from the same handlers that serve requests.
 
 mod audit;
+mod calls;
 mod credentials;
 mod health;
 mod me;
@@ -14,6 +15,7 @@ pub mod views;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -48,6 +50,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(platform::suspend))
         .routes(routes!(platform::resume))
         .routes(routes!(platform::tenant_users))
+        .merge(
+            // Uploads count their own bytes against `max_upload_bytes` (413 beyond), so the
+            // default 2 MB body limit is lifted for these routes only.
+            OpenApiRouter::new()
+                .routes(routes!(calls::upload, calls::list))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(calls::get))
         .split_for_parts()
 }
 

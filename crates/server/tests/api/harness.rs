@@ -109,6 +109,7 @@ impl Drop for PgDatabase {
 }
 
 pub struct TestAppBuilder {
+    max_upload_bytes: u64,
     issuers: Vec<JwtIssuerConfig>,
     pool_size: u32,
     per_tenant_buckets: bool,
@@ -175,6 +176,11 @@ async fn create_bucket(endpoint: &str, name: &str) {
 impl TestAppBuilder {
     pub fn issuers(mut self, issuers: Vec<JwtIssuerConfig>) -> Self {
         self.issuers = issuers;
+        self
+    }
+
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
         self
     }
 
@@ -261,7 +267,10 @@ impl TestAppBuilder {
             storage: storage.clone(),
             auth: auth.clone(),
             keyring: keyring.clone(),
-            config: Arc::new(ServerConfig::default()),
+            config: Arc::new(ServerConfig {
+                max_upload_bytes: self.max_upload_bytes,
+                ..ServerConfig::default()
+            }),
         };
         TestApp {
             router: router(state),
@@ -283,6 +292,7 @@ impl TestAppBuilder {
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
+            max_upload_bytes: switchboard_server::state::DEFAULT_MAX_UPLOAD_BYTES,
             issuers: Vec::new(),
             pool_size: 5,
             per_tenant_buckets: false,
@@ -498,4 +508,59 @@ pub async fn s3_list(endpoint: &str, bucket: &str) -> (u16, String) {
         .sign(std::time::Duration::from_secs(60));
     let response = reqwest::get(url.as_str()).await.expect("list request");
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A small valid WAV file (16-bit mono PCM at 8 kHz) whose samples depend on `seed`.
+pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
+    let data_len = (samples * 2) as u32;
+    let mut out = Vec::with_capacity(44 + samples * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let sample = ((i as i32 * (seed as i32 + 1) * 37) % 20000 - 10000) as i16;
+        out.extend_from_slice(&sample.to_le_bytes());
+    }
+    out
+}
+
+/// One multipart part: (name, filename, bytes).
+pub type Part<'a> = (&'a str, Option<&'a str>, Vec<u8>);
+
+impl TestApp {
+    /// `POST /api/v1/calls` with a multipart body built from `parts`.
+    pub async fn upload(&self, token: &str, parts: &[Part<'_>]) -> Response {
+        let boundary = "switchboard-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, filename, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match filename {
+                Some(file) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = Request::post("/api/v1/calls")
+            .header("authorization", format!("Bearer {token}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
 }

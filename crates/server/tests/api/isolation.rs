@@ -283,6 +283,13 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
             )
             .await;
         assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
+        let uploaded = app
+            .upload(
+                &tenant.admin_token,
+                &[("audio", Some("call.wav"), crate::harness::wav(1, 100))],
+            )
+            .await;
+        assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
     }
     let audited = app
         .get(
@@ -317,8 +324,8 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
     assert_eq!(deleted.body["rows"]["tenants"], 1);
     assert_eq!(deleted.body["rows"]["users"], 2);
     assert_eq!(
-        deleted.body["objects"], 2,
-        "the two default configuration documents"
+        deleted.body["objects"], 4,
+        "two configuration documents, one recording and its metadata"
     );
 
     for table in TENANT_TABLES {
@@ -341,7 +348,7 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
             .tenant_object_count(&app.operator, &"tenant-b".parse().unwrap())
             .await
             .unwrap(),
-        2
+        4
     );
     if let Some(root) = &app.storage_root {
         for area in ["input", "results", "config"] {

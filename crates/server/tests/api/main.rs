@@ -6,6 +6,7 @@
 mod harness;
 
 mod auth_sessions;
+mod calls;
 mod isolation;
 mod jwt;
 mod objects;

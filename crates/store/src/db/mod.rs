@@ -36,7 +36,14 @@ impl Backend {
 
 /// The tables that hold tenant data, in the order a purge deletes them (children first). A test
 /// checks this list against the live catalog, so a new tenant table cannot be forgotten here.
-pub const TENANT_TABLES: &[&str] = &["secrets", "audit_log", "sessions", "api_tokens", "users"];
+pub const TENANT_TABLES: &[&str] = &[
+    "calls",
+    "secrets",
+    "audit_log",
+    "sessions",
+    "api_tokens",
+    "users",
+];
 
 #[derive(Clone)]
 pub struct Db {

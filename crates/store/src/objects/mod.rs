@@ -112,7 +112,13 @@ impl Storage {
                 })?;
                 Ok(Storage {
                     backend: Arc::new(Backend::Local {
-                        store: Arc::new(LocalFileSystem::new_with_prefix(root)?),
+                        // fsync: a recording acknowledged as stored survives a power cut, as
+                        // on S3; cleanup: a purged tenant leaves no empty directories.
+                        store: Arc::new(
+                            LocalFileSystem::new_with_prefix(root)?
+                                .with_fsync(true)
+                                .with_automatic_cleanup(true),
+                        ),
                     }),
                     per_tenant_buckets: false,
                 })

@@ -2,6 +2,7 @@
 //! statement; registry repositories take a [`crate::PlatformTx`].
 
 pub mod audit;
+pub mod calls;
 pub mod platform_accounts;
 pub mod secrets;
 pub mod sessions;

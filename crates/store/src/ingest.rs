@@ -1,0 +1,138 @@
+//! Accepting a recording (SPEC §4.1): the audio and metadata are durably in object storage, and
+//! the call row exists, before the caller hears "accepted". A second copy of the same recording
+//! (same provider recording id, or the same bytes) returns the existing call.
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use switchboard_core::{Area, AudioFormat};
+
+use crate::clock::now_ms;
+use crate::repo::calls::{self, Call};
+use crate::repo::new_id;
+use crate::scope::TenantScope;
+use crate::{Db, Storage, StoreError, StoreResult};
+
+#[derive(Clone, Debug)]
+pub struct NewRecording {
+    pub audio: Bytes,
+    /// Provider metadata; must be a JSON object when present.
+    pub meta: Option<serde_json::Value>,
+    /// `upload`, `import`, `provider:<name>`.
+    pub source: String,
+    pub provider_recording_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    pub call_id: String,
+    /// The recording was already there; nothing new was created.
+    pub duplicate: bool,
+}
+
+pub async fn accept(
+    db: &Db,
+    storage: &Storage,
+    scope: &TenantScope,
+    recording: NewRecording,
+) -> StoreResult<Accepted> {
+    if recording.audio.is_empty() {
+        return Err(StoreError::Invalid("the audio is empty".into()));
+    }
+    let format = AudioFormat::sniff(&recording.audio)
+        .ok_or_else(|| StoreError::Unsupported("the audio is not WAV, MP3, FLAC or Ogg".into()))?;
+    let meta = match recording.meta {
+        None => serde_json::Value::Object(Default::default()),
+        Some(meta @ serde_json::Value::Object(_)) => meta,
+        Some(_) => {
+            return Err(StoreError::Invalid(
+                "the metadata must be a JSON object".into(),
+            ));
+        }
+    };
+    let provider_recording_id = recording
+        .provider_recording_id
+        .or_else(|| {
+            meta.get("recording_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+        .filter(|id| !id.is_empty());
+    if provider_recording_id
+        .as_ref()
+        .is_some_and(|id| id.len() > 200)
+    {
+        return Err(StoreError::Invalid(
+            "a provider recording id has at most 200 characters".into(),
+        ));
+    }
+    let sha = hex::encode(Sha256::digest(&recording.audio));
+
+    let mut tx = db.read(scope).await?;
+    let existing = calls::find_duplicate(&mut tx, provider_recording_id.as_deref(), &sha).await?;
+    tx.commit().await?;
+    if let Some(call_id) = existing {
+        return Ok(Accepted {
+            call_id,
+            duplicate: true,
+        });
+    }
+
+    let now = now_ms();
+    let call = Call {
+        id: new_id(),
+        source: recording.source,
+        provider_recording_id,
+        content_sha256: sha,
+        audio_format: format.extension().to_owned(),
+        audio_bytes: recording.audio.len() as i64,
+        meta,
+        status: "received".into(),
+        failure_stage: None,
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // Objects first: a row never points at audio that is not there.
+    let objects = storage.tenant(scope)?;
+    objects
+        .put(Area::Input, &call.audio_name(), recording.audio)
+        .await?;
+    let meta_bytes = serde_json::to_vec_pretty(&call.meta).unwrap_or_default();
+    objects
+        .put(Area::Input, &call.meta_name(), Bytes::from(meta_bytes))
+        .await?;
+
+    let mut tx = db.write(scope).await?;
+    match calls::insert(&mut tx, &call).await {
+        Ok(()) => {
+            tx.commit().await?;
+            tracing::info!(tenant.id = %scope.tenant(), call.id = %call.id, audio_bytes = call.audio_bytes, "recording accepted");
+            Ok(Accepted {
+                call_id: call.id,
+                duplicate: false,
+            })
+        }
+        // A concurrent copy won the race: keep its call, drop our objects.
+        Err(StoreError::Conflict(_)) => {
+            drop(tx);
+            objects.delete(Area::Input, &call.audio_name()).await?;
+            objects.delete(Area::Input, &call.meta_name()).await?;
+            let mut tx = db.read(scope).await?;
+            let winner = calls::find_duplicate(
+                &mut tx,
+                call.provider_recording_id.as_deref(),
+                &call.content_sha256,
+            )
+            .await?
+            .ok_or(StoreError::Conflict(
+                "the recording conflicts with another call".into(),
+            ))?;
+            tx.commit().await?;
+            Ok(Accepted {
+                call_id: winner,
+                duplicate: true,
+            })
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,136 @@
+//! Call records. Later stages (transcribe … publish) move `status`; ingest creates the row.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{StoreError, StoreResult, TenantTx};
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Call {
+    pub id: String,
+    /// `upload`, `import`, `provider:<name>` or `live`.
+    pub source: String,
+    pub provider_recording_id: Option<String>,
+    pub content_sha256: String,
+    /// The stored audio's extension (`wav`, `mp3`, `flac`, `ogg`).
+    pub audio_format: String,
+    pub audio_bytes: i64,
+    /// Provider metadata as received (a JSON object).
+    pub meta: serde_json::Value,
+    /// `received`, `transcribed`, `enriched`, `analysed`, `published` or `failed`.
+    pub status: String,
+    pub failure_stage: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Call {
+    /// Where the recording lives, relative to the tenant's input area.
+    pub fn audio_name(&self) -> String {
+        format!("audio/{}.{}", self.id, self.audio_format)
+    }
+
+    pub fn meta_name(&self) -> String {
+        format!("meta/{}.json", self.id)
+    }
+}
+
+const COLUMNS: &str = "id, source, provider_recording_id, content_sha256, audio_format, audio_bytes, \
+                       meta, status, failure_stage, failure_reason, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> StoreResult<Call> {
+    let meta: String = row.try_get("meta")?;
+    Ok(Call {
+        id: row.try_get("id")?,
+        source: row.try_get("source")?,
+        provider_recording_id: row.try_get("provider_recording_id")?,
+        content_sha256: row.try_get("content_sha256")?,
+        audio_format: row.try_get("audio_format")?,
+        audio_bytes: row.try_get("audio_bytes")?,
+        meta: serde_json::from_str(&meta)
+            .map_err(|_| StoreError::Invalid("corrupt call metadata".into()))?,
+        status: row.try_get("status")?,
+        failure_stage: row.try_get("failure_stage")?,
+        failure_reason: row.try_get("failure_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) async fn insert(tx: &mut TenantTx, call: &Call) -> StoreResult<()> {
+    let tenant = tx.tenant().clone();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO calls (tenant_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    )))
+    .bind(tenant.as_str())
+    .bind(&call.id)
+    .bind(&call.source)
+    .bind(call.provider_recording_id.as_deref())
+    .bind(&call.content_sha256)
+    .bind(&call.audio_format)
+    .bind(call.audio_bytes)
+    .bind(call.meta.to_string())
+    .bind(&call.status)
+    .bind(call.failure_stage.as_deref())
+    .bind(call.failure_reason.as_deref())
+    .bind(call.created_at)
+    .bind(call.updated_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The call that already holds this provider recording id or these audio bytes.
+pub async fn find_duplicate(
+    tx: &mut TenantTx,
+    provider_recording_id: Option<&str>,
+    content_sha256: &str,
+) -> StoreResult<Option<String>> {
+    let tenant = tx.tenant().clone();
+    let row = sqlx::query(
+        "SELECT id FROM calls WHERE tenant_id = $1 AND (content_sha256 = $2 OR provider_recording_id = $3) \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(tenant.as_str())
+    .bind(content_sha256)
+    .bind(provider_recording_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|row| row.try_get("id")).transpose()?)
+}
+
+pub async fn get(tx: &mut TenantTx, id: &str) -> StoreResult<Option<Call>> {
+    let tenant = tx.tenant().clone();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    pub status: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Newest first.
+pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
+    let tenant = tx.tenant().clone();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
+         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+    )))
+    .bind(tenant.as_str())
+    .bind(filter.status.as_deref())
+    .bind(filter.limit.clamp(1, 500))
+    .bind(filter.offset.max(0))
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
