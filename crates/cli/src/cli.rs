@@ -39,6 +39,20 @@ pub enum Command {
     /// The secret store's master keys.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Provider ingestion.
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+}
+
+#[derive(Subcommand)]
+pub enum IngestCommand {
+    /// Sync a provider now, for every tenant with credentials for it (or one tenant).
+    Run {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

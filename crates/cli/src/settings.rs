@@ -35,6 +35,8 @@ const KEYS: &[&str] = &[
     "public_url",
     "log_format",
     "max_upload_bytes",
+    "ingest_interval_secs",
+    "provider_timeout_secs",
     "oidc_issuer",
     "oidc_jwks_url",
     "oidc_audience",
@@ -64,6 +66,10 @@ pub struct Settings {
     pub log_format: String,
     /// The largest recording an upload may carry.
     pub max_upload_bytes: u64,
+    /// How often `serve` syncs every provider for every tenant (0: never).
+    pub ingest_interval_secs: u64,
+    /// How long a provider connector waits for one HTTP answer.
+    pub provider_timeout_secs: u64,
     /// External issuers (TOML: `[[oidc_issuers]]`).
     pub oidc_issuers: Vec<JwtIssuerConfig>,
     /// A single issuer from the environment: `OIDC_ISSUER`, `OIDC_JWKS_URL`, `OIDC_AUDIENCE`
@@ -97,6 +103,8 @@ impl Default for Settings {
             public_url: None,
             log_format: "text".into(),
             max_upload_bytes: switchboard_server::state::DEFAULT_MAX_UPLOAD_BYTES,
+            ingest_interval_secs: 900,
+            provider_timeout_secs: 20,
             oidc_issuers: Vec::new(),
             oidc_issuer: None,
             oidc_jwks_url: None,
@@ -166,6 +174,7 @@ impl Settings {
         ServerConfig {
             public_url: self.public_url.clone(),
             max_upload_bytes: self.max_upload_bytes,
+            provider_timeout: std::time::Duration::from_secs(self.provider_timeout_secs.max(1)),
         }
     }
 

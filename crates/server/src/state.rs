@@ -13,6 +13,8 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// The largest recording `POST /api/v1/calls` accepts (413 beyond).
     pub max_upload_bytes: u64,
+    /// How long a provider connector waits for one HTTP answer.
+    pub provider_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 200 * 1024 * 1024;
@@ -22,6 +24,7 @@ impl Default for ServerConfig {
         ServerConfig {
             public_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            provider_timeout: std::time::Duration::from_secs(20),
         }
     }
 }

@@ -40,6 +40,11 @@ pub enum Actor {
     Operator {
         name: String,
     },
+    /// A background service acting for the tenant on the tenant's own configuration, e.g. a
+    /// provider connector syncing with the credentials the tenant stored.
+    Service {
+        name: String,
+    },
 }
 
 impl fmt::Display for Actor {
@@ -53,6 +58,7 @@ impl fmt::Display for Actor {
             Actor::PlatformAdmin { email, .. } => write!(f, "platform-admin:{email}"),
             Actor::PlatformToken { id, .. } => write!(f, "platform-token:{id}"),
             Actor::Operator { name } => write!(f, "operator:{name}"),
+            Actor::Service { name } => write!(f, "service:{name}"),
         }
     }
 }
@@ -184,4 +190,39 @@ impl PlatformAdmin {
             record.storage_mode,
         ))
     }
+}
+
+/// The tenants that stored a credential for `provider`, each as a member-role scope for the named
+/// service. Each tenant is checked inside its own transaction, so discovery never runs a query
+/// that could see more than one tenant, and never reveals one tenant to another. Suspended and
+/// deleting tenants are left out.
+pub async fn tenants_with_credential(
+    db: &Db,
+    _by: &PlatformAdmin,
+    provider: &str,
+    service: &str,
+) -> StoreResult<Vec<TenantScope>> {
+    use crate::repo::tenants::TenantStatus;
+    let mut registry = db.registry_tx(false).await?;
+    let all = tenants::list(&mut registry).await?;
+    registry.commit().await?;
+    let mut scopes = Vec::new();
+    for tenant in all.into_iter().filter(|t| t.status == TenantStatus::Active) {
+        let mut tx = db.tenant_tx(&tenant.id, false).await?;
+        let has = crate::repo::secrets::describe(&mut tx, provider)
+            .await?
+            .is_some();
+        tx.commit().await?;
+        if has {
+            scopes.push(TenantScope::new(
+                tenant.id,
+                Role::Member,
+                Actor::Service {
+                    name: service.to_owned(),
+                },
+                tenant.storage_mode,
+            ));
+        }
+    }
+    Ok(scopes)
 }

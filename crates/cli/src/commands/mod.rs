@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod ingest;
 mod secrets;
 mod serve;
 mod tenant;
@@ -30,5 +31,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user::run(Context::open(config).await?, command).await,
         Command::Token(command) => token::run(Context::open(config).await?, command).await,
         Command::Secrets(command) => secrets::run(config, command).await,
+        Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
     }
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use switchboard_ingest::SyncContext;
 use switchboard_server::{AppState, router};
 use switchboard_store::auth::Authenticator;
 use switchboard_store::auth::jwt::JwtVerifier;
@@ -21,6 +22,22 @@ pub async fn serve(
     } else {
         Some(JwtVerifier::new(issuers).context("OIDC issuer configuration")?)
     };
+    let interval = context.settings.ingest_interval_secs;
+    if interval > 0 {
+        let mut ctx = SyncContext::new(
+            context.db.clone(),
+            context.storage.clone(),
+            Arc::new(context.keyring.clone()),
+        );
+        ctx.request_timeout = context.settings.server().provider_timeout;
+        let operator = context.operator.clone();
+        tokio::spawn(switchboard_ingest::scheduler::run(
+            ctx,
+            operator,
+            std::time::Duration::from_secs(interval),
+            std::future::pending(),
+        ));
+    }
     let state = AppState {
         auth: Authenticator::new(context.db.clone(), jwt),
         db: context.db,

@@ -5,6 +5,7 @@ mod audit;
 mod calls;
 mod credentials;
 mod health;
+mod ingest;
 mod me;
 mod platform;
 mod session;
@@ -58,6 +59,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::disable()),
         )
         .routes(routes!(calls::get))
+        .routes(routes!(ingest::run))
+        .routes(routes!(ingest::runs))
         .split_for_parts()
 }
 

@@ -6,6 +6,7 @@ pub mod calls;
 pub mod platform_accounts;
 pub mod secrets;
 pub mod sessions;
+pub mod syncs;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
