@@ -564,3 +564,10 @@ impl TestApp {
         self.send(request).await
     }
 }
+
+impl TestApp {
+    pub async fn run_sync_request(&self, token: &str) -> Response {
+        self.call("POST", "/api/v1/ingest/oak/run", Auth::Bearer(token), None)
+            .await
+    }
+}

@@ -290,6 +290,9 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
             )
             .await;
         assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
+        // A sync run (it fails: the stored credential is incomplete) leaves history and state.
+        let synced = app.run_sync_request(&tenant.admin_token).await;
+        assert!(synced.body["error"].as_str().is_some(), "{}", synced.text);
     }
     let audited = app
         .get(

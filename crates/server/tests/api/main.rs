@@ -7,9 +7,11 @@ mod harness;
 
 mod auth_sessions;
 mod calls;
+mod ingest;
 mod isolation;
 mod jwt;
 mod objects;
 mod platform;
 mod postgres;
+mod provider_sim;
 mod secrets;
