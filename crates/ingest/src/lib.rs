@@ -2,6 +2,7 @@
 //! watermark and hands them to `switchboard_store::ingest`. `sync` runs one tenant or every tenant
 //! with credentials, each isolated from the others; `scheduler` runs that on an interval.
 
+pub mod bucket_drop;
 pub mod oak;
 pub mod scheduler;
 pub mod sync;

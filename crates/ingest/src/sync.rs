@@ -11,7 +11,7 @@ use switchboard_core::TenantId;
 use switchboard_store::ingest::{self, NewRecording};
 use switchboard_store::repo::secrets;
 use switchboard_store::repo::syncs::{self, SyncRun};
-use switchboard_store::scope::tenants_with_credential;
+use switchboard_store::scope::service_scopes;
 use switchboard_store::secrets::Keyring;
 use switchboard_store::{Db, PlatformAdmin, Storage, StoreError, StoreResult, TenantScope};
 
@@ -22,23 +22,32 @@ const PARALLEL_TENANTS: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provider {
+    /// The ClarifyGo/Oak-style REST provider (`oak.rs`).
     Oak,
+    /// Recordings a tenant's own system drops into its input prefix (`bucket_drop.rs`).
+    BucketDrop,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 1] = [Provider::Oak];
+    pub const ALL: [Provider; 2] = [Provider::Oak, Provider::BucketDrop];
 
     pub fn parse(name: &str) -> Option<Provider> {
-        match name {
-            "oak" => Some(Provider::Oak),
-            _ => None,
-        }
+        Provider::ALL.into_iter().find(|p| p.name() == name)
     }
 
-    /// Also the name of the tenant's secret-store entry.
+    /// Also the name of the tenant's secret-store entry, for providers that need one.
     pub fn name(self) -> &'static str {
         match self {
             Provider::Oak => "oak",
+            Provider::BucketDrop => "bucket-drop",
+        }
+    }
+
+    /// The credential a tenant must have stored to be synced, if any.
+    fn credential(self) -> Option<&'static str> {
+        match self {
+            Provider::Oak => Some("oak"),
+            Provider::BucketDrop => None,
         }
     }
 }
@@ -81,7 +90,7 @@ impl SyncContext {
     }
 }
 
-fn note(run: &mut SyncRun, recording_id: Option<&str>, reason: String) {
+pub(crate) fn note(run: &mut SyncRun, recording_id: Option<&str>, reason: String) {
     run.failed += 1;
     if run.errors.len() < MAX_RECORDED_ERRORS {
         run.errors
@@ -111,6 +120,7 @@ pub async fn sync_tenant(
 
     let outcome = match provider {
         Provider::Oak => sync_oak(ctx, scope, &mut run).await,
+        Provider::BucketDrop => crate::bucket_drop::sync(ctx, scope, &mut run).await,
     };
     if let Err(err) = outcome {
         tracing::warn!(tenant.id = %scope.tenant(), provider = name, error = %err, "sync failed");
@@ -241,7 +251,7 @@ pub async fn sync_provider(
     only: Option<&TenantId>,
 ) -> StoreResult<Vec<(TenantId, SyncRun)>> {
     let service = format!("ingest:{}", provider.name());
-    let scopes = tenants_with_credential(&ctx.db, admin, provider.name(), &service).await?;
+    let scopes = service_scopes(&ctx.db, admin, &service, provider.credential()).await?;
     let scopes: Vec<TenantScope> = scopes
         .into_iter()
         .filter(|scope| only.is_none_or(|t| scope.tenant() == t))

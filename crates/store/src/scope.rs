@@ -192,15 +192,15 @@ impl PlatformAdmin {
     }
 }
 
-/// The tenants that stored a credential for `provider`, each as a member-role scope for the named
-/// service. Each tenant is checked inside its own transaction, so discovery never runs a query
-/// that could see more than one tenant, and never reveals one tenant to another. Suspended and
-/// deleting tenants are left out.
-pub async fn tenants_with_credential(
+/// Member-role scopes for a background service, one per active tenant — or, with
+/// `credential = Some(provider)`, per active tenant that stored a credential for that provider.
+/// Each tenant is checked inside its own transaction, so discovery never runs a query that could
+/// see more than one tenant, and never reveals one tenant to another.
+pub async fn service_scopes(
     db: &Db,
     _by: &PlatformAdmin,
-    provider: &str,
     service: &str,
+    credential: Option<&str>,
 ) -> StoreResult<Vec<TenantScope>> {
     use crate::repo::tenants::TenantStatus;
     let mut registry = db.registry_tx(false).await?;
@@ -208,11 +208,17 @@ pub async fn tenants_with_credential(
     registry.commit().await?;
     let mut scopes = Vec::new();
     for tenant in all.into_iter().filter(|t| t.status == TenantStatus::Active) {
-        let mut tx = db.tenant_tx(&tenant.id, false).await?;
-        let has = crate::repo::secrets::describe(&mut tx, provider)
-            .await?
-            .is_some();
-        tx.commit().await?;
+        let has = match credential {
+            None => true,
+            Some(provider) => {
+                let mut tx = db.tenant_tx(&tenant.id, false).await?;
+                let has = crate::repo::secrets::describe(&mut tx, provider)
+                    .await?
+                    .is_some();
+                tx.commit().await?;
+                has
+            }
+        };
         if has {
             scopes.push(TenantScope::new(
                 tenant.id,

@@ -12,7 +12,7 @@ use crate::context::Context;
 pub async fn run(context: Context, command: IngestCommand) -> anyhow::Result<()> {
     let IngestCommand::Run { provider, tenant } = command;
     let Some(provider) = Provider::parse(&provider) else {
-        bail!("unknown provider {provider:?} (known: oak)");
+        bail!("unknown provider {provider:?} (known: oak, bucket-drop)");
     };
     let only = tenant
         .map(|t| TenantId::parse(&t))

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use switchboard_ingest::{Provider, SyncContext, sync_provider, sync_tenant};
 use switchboard_store::repo::syncs;
 
-use crate::harness::{Auth, TestApp, TestTenant, wav};
+use crate::fixtures::wav;
+use crate::harness::{Auth, TestApp, TestTenant};
 use crate::provider_sim::{Account, Faults, ProviderSim, Recording};
 
 fn account(client: &str, count: usize, seed: u8) -> Account {
@@ -281,4 +282,103 @@ async fn a_tenant_leased_by_another_node_is_not_synced_twice() {
             .fetched,
         2
     );
+}
+
+#[tokio::test]
+async fn dropped_objects_become_calls_once_and_stay_in_their_tenant() {
+    use bytes::Bytes;
+    use switchboard_core::Area;
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    let uploaded = app
+        .upload(&a.admin_token, &[("audio", Some("u.wav"), wav(1, 100))])
+        .await;
+    assert_eq!(uploaded.status, StatusCode::ACCEPTED);
+
+    // The tenants' own systems drop recordings into their input prefixes.
+    let a_objects = app
+        .storage
+        .tenant(&app.scope(&a.admin_token).await)
+        .unwrap();
+    let b_objects = app
+        .storage
+        .tenant(&app.scope(&b.admin_token).await)
+        .unwrap();
+    a_objects
+        .put(
+            Area::Input,
+            "audio/2026-11-20-call-7.wav",
+            Bytes::from(wav(7, 100)),
+        )
+        .await
+        .unwrap();
+    a_objects
+        .put(
+            Area::Input,
+            "meta/2026-11-20-call-7.json",
+            Bytes::from_static(br#"{"calling_party": "+15550007777"}"#),
+        )
+        .await
+        .unwrap();
+    a_objects
+        .put(
+            Area::Input,
+            "audio/not-audio.wav",
+            Bytes::from_static(b"%PDF-1.7"),
+        )
+        .await
+        .unwrap();
+    b_objects
+        .put(Area::Input, "audio/b-drop.wav", Bytes::from(wav(8, 100)))
+        .await
+        .unwrap();
+
+    let runs = sync_provider(&context(&app), &app.operator, Provider::BucketDrop, None)
+        .await
+        .unwrap();
+    let run = |id: &str| {
+        runs.iter()
+            .find(|(t, _)| t.as_str() == id)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    let (ra, rb) = (run("tenant-a"), run("tenant-b"));
+    assert_eq!((ra.fetched, ra.failed), (1, 1), "{ra:?}");
+    assert!(
+        ra.errors[0]["reason"].as_str().unwrap().contains("not WAV"),
+        "{ra:?}"
+    );
+    assert_eq!(rb.fetched, 1, "{rb:?}");
+
+    let calls = app.get("/api/v1/calls", &a.admin_token).await;
+    let dropped = calls
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "provider:bucket-drop")
+        .unwrap();
+    assert_eq!(
+        dropped["provider_recording_id"],
+        "drop:audio/2026-11-20-call-7.wav"
+    );
+    assert_eq!(dropped["meta"]["calling_party"], "+15550007777");
+    assert_eq!(
+        call_count(&app, &a).await,
+        2,
+        "the uploaded call is not mistaken for a drop"
+    );
+    assert_eq!(call_count(&app, &b).await, 1);
+    let left = a_objects.list(Area::Input, None).await.unwrap();
+    assert!(
+        !left.iter().any(|n| n.contains("2026-11-20-call-7")),
+        "the drop is consumed: {left:?}"
+    );
+
+    let again = sync_provider(&context(&app), &app.operator, Provider::BucketDrop, None)
+        .await
+        .unwrap();
+    assert!(again.iter().all(|(_, r)| r.fetched == 0));
+    assert_eq!(call_count(&app, &a).await, 2);
 }

@@ -3,6 +3,7 @@
 //! `SWITCHBOARD_TEST_STORAGE=s3` (with `SWITCHBOARD_TEST_S3_ENDPOINT`) on S3; the default is
 //! SQLite and a local directory. `.ci/services.sh` starts both servers.
 
+mod fixtures;
 mod harness;
 
 mod auth_sessions;

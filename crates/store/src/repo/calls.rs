@@ -100,6 +100,21 @@ pub async fn find_duplicate(
     Ok(row.map(|row| row.try_get("id")).transpose()?)
 }
 
+/// The call created from this provider recording id, if any.
+pub async fn find_by_recording_id(
+    tx: &mut TenantTx,
+    provider_recording_id: &str,
+) -> StoreResult<Option<String>> {
+    let tenant = tx.tenant().clone();
+    let row =
+        sqlx::query("SELECT id FROM calls WHERE tenant_id = $1 AND provider_recording_id = $2")
+            .bind(tenant.as_str())
+            .bind(provider_recording_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(row.map(|row| row.try_get("id")).transpose()?)
+}
+
 pub async fn get(tx: &mut TenantTx, id: &str) -> StoreResult<Option<Call>> {
     let tenant = tx.tenant().clone();
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
