@@ -1,6 +1,7 @@
 //! Pure domain types shared by every layer of Switchboard. Nothing in this crate does IO.
 
 pub mod audio_format;
+pub mod call_meta;
 pub mod object_key;
 pub mod role;
 pub mod tenant_id;

@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
+use switchboard_core::call_meta::with_normalised_fields;
 use switchboard_core::{Area, AudioFormat};
 
 use crate::clock::now_ms;
@@ -41,14 +42,16 @@ pub async fn accept(
     let format = AudioFormat::sniff(&recording.audio)
         .ok_or_else(|| StoreError::Unsupported("the audio is not WAV, MP3, FLAC or Ogg".into()))?;
     let meta = match recording.meta {
-        None => serde_json::Value::Object(Default::default()),
-        Some(meta @ serde_json::Value::Object(_)) => meta,
+        None => serde_json::Map::new(),
+        Some(serde_json::Value::Object(meta)) => meta,
         Some(_) => {
             return Err(StoreError::Invalid(
                 "the metadata must be a JSON object".into(),
             ));
         }
     };
+    // Stored as received, plus a `normalised` object with the SPEC field names.
+    let meta = serde_json::Value::Object(with_normalised_fields(meta));
     let provider_recording_id = recording
         .provider_recording_id
         .or_else(|| {

@@ -44,7 +44,12 @@ async fn an_upload_is_stored_under_the_spec_layout_before_202() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(stored_meta, meta);
+    let mut expected = meta.clone();
+    expected["normalised"] = json!({"calling_party": "+15551230001", "called_party": "agent@tenant-a.test", "started_at": "2026-11-20T10:00:00Z"});
+    assert_eq!(
+        stored_meta, expected,
+        "as received, plus the SPEC-named fields"
+    );
 
     let call = app
         .get(&format!("/api/v1/calls/{id}"), &a.member_token)

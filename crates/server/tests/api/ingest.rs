@@ -382,3 +382,45 @@ async fn dropped_objects_become_calls_once_and_stay_in_their_tenant() {
     assert!(again.iter().all(|(_, r)| r.fetched == 0));
     assert_eq!(call_count(&app, &a).await, 2);
 }
+
+#[tokio::test]
+async fn a_provider_that_times_out_fails_its_tenant_only() {
+    let app = TestApp::new().await;
+    let (slow_account, good_account) = (account("slow", 2, 1), account("good", 2, 2));
+    let slow_sim = ProviderSim::start(
+        vec![slow_account.clone()],
+        Faults {
+            slow_page: Some((1, Duration::from_secs(3))),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let good_sim = ProviderSim::start(vec![good_account.clone()], Faults::default()).await;
+    let slow = app.tenant("tenant-slow").await;
+    let good = app.tenant("tenant-good").await;
+    store_credentials(&app, &slow, slow_sim.credentials(&slow_account)).await;
+    store_credentials(&app, &good, good_sim.credentials(&good_account)).await;
+    let mut ctx = context(&app);
+    ctx.request_timeout = Duration::from_millis(300);
+
+    let runs = sync_provider(&ctx, &app.operator, Provider::Oak, None)
+        .await
+        .unwrap();
+    let run = |id: &str| {
+        runs.iter()
+            .find(|(t, _)| t.as_str() == id)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    assert!(
+        run("tenant-slow")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("timed out"),
+        "{:?}",
+        run("tenant-slow")
+    );
+    assert_eq!(run("tenant-good").fetched, 2);
+    assert_eq!(call_count(&app, &slow).await, 0);
+}
