@@ -42,6 +42,18 @@ pub enum Command {
     /// Provider ingestion.
     #[command(subcommand)]
     Ingest(IngestCommand),
+    /// Import a folder of recordings (WAV, MP3, FLAC, Ogg) into a tenant. Metadata comes from a
+    /// JSON sidecar beside each recording (`call1.wav` + `call1.json`) or from one CSV whose
+    /// `file` column names the recording. Safe to re-run: recordings already imported are skipped.
+    Import {
+        /// The folder (searched recursively).
+        dir: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        /// A CSV of metadata; default: `metadata.csv` in the folder, if present.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -1,6 +1,9 @@
 //! The binary, driven as a user would: administration commands, layered configuration, and a
 //! running server whose logs must never contain a credential.
 
+#[path = "../../server/tests/api/fixtures.rs"]
+mod fixtures;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -411,4 +414,93 @@ async fn secrets_rotate_rewraps_entries_under_the_new_master_key() {
     for output in [&rotated, &again] {
         assert!(!output.contains(&old_key) && !output.contains(&new_key));
     }
+}
+
+#[tokio::test]
+async fn import_reads_sidecars_and_csv_and_is_safe_to_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("recordings");
+    std::fs::create_dir_all(drop.join("day2")).unwrap();
+    std::fs::write(drop.join("call-1.wav"), fixtures::wav(1, 300)).unwrap();
+    std::fs::write(
+        drop.join("call-1.json"),
+        r#"{"calling_party": "+15550000001", "recording_id": "r-1"}"#,
+    )
+    .unwrap();
+    std::fs::write(drop.join("day2/call-2.wav"), fixtures::wav(2, 300)).unwrap();
+    std::fs::write(
+        drop.join("metadata.csv"),
+        "file,calling_party,agent\nday2/call-2.wav,+15550000002,ana@acme.test\n",
+    )
+    .unwrap();
+    std::fs::write(drop.join("notes.txt"), "not a recording").unwrap();
+    ok(switchboard(
+        &data,
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+        ],
+    ));
+
+    let first = ok(switchboard(
+        &data,
+        &["import", drop.to_str().unwrap(), "--tenant", "acme"],
+    ));
+    assert!(
+        first.contains("imported 2, already present 0, failed 0"),
+        "{first}"
+    );
+    std::fs::write(drop.join("broken.wav"), b"RIFF but not really").unwrap();
+    let second = switchboard(
+        &data,
+        &["import", drop.to_str().unwrap(), "--tenant", "acme"],
+    );
+    assert!(
+        !second.status.success(),
+        "a failed recording fails the command"
+    );
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        stdout.contains("imported 0, already present 2, failed 1"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("broken.wav"));
+
+    let token = ok(switchboard(
+        &data,
+        &["token", "create", "--tenant", "acme", "--role", "member"],
+    ))
+    .trim()
+    .to_owned();
+    let server = Server::start(&data);
+    let calls: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/calls", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    let by_recording = calls
+        .iter()
+        .find(|c| c["provider_recording_id"] == "r-1")
+        .expect("sidecar metadata");
+    assert_eq!(
+        by_recording["meta"]["normalised"]["calling_party"],
+        "+15550000001"
+    );
+    let from_csv = calls
+        .iter()
+        .find(|c| c["meta"]["agent"] == "ana@acme.test")
+        .expect("CSV metadata");
+    assert_eq!(from_csv["source"], "import");
 }

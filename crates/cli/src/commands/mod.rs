@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod import;
 mod ingest;
 mod secrets;
 mod serve;
@@ -31,6 +32,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user::run(Context::open(config).await?, command).await,
         Command::Token(command) => token::run(Context::open(config).await?, command).await,
         Command::Secrets(command) => secrets::run(config, command).await,
+        Command::Import { dir, tenant, csv } => {
+            import::run(Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
+        }
         Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
     }
 }
