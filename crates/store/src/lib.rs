@@ -13,6 +13,7 @@ pub mod error;
 pub mod ingest;
 pub mod objects;
 pub mod onboarding;
+pub mod queue;
 pub mod repo;
 pub mod scope;
 pub mod secrets;

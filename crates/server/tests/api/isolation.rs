@@ -290,6 +290,12 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
             )
             .await;
         assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
+        let scope = app.scope(&tenant.admin_token).await;
+        let mut tx = app.db.write(&scope).await.unwrap();
+        switchboard_store::queue::enqueue(&mut tx, "transcribe", "call-x")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         // A sync run (it fails: the stored credential is incomplete) leaves history and state.
         let synced = app.run_sync_request(&tenant.admin_token).await;
         assert!(synced.body["error"].as_str().is_some(), "{}", synced.text);

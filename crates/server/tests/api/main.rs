@@ -15,4 +15,5 @@ mod objects;
 mod platform;
 mod postgres;
 mod provider_sim;
+mod queue;
 mod secrets;

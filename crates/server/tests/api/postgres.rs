@@ -64,10 +64,16 @@ async fn the_app_role_is_not_superuser_cannot_bypass_rls_and_owns_nothing() {
 async fn a_raw_query_as_the_app_role_without_a_tenant_sees_nothing_and_cannot_write_across() {
     let app = TestApp::new().await;
     let Some(pg) = postgres(&app) else { return };
-    app.tenant("tenant-a").await;
+    let a = app.tenant("tenant-a").await;
     app.tenant("tenant-b").await;
+    let scope = app.scope(&a.admin_token).await;
+    let mut tx = app.db.write(&scope).await.unwrap();
+    switchboard_store::queue::enqueue(&mut tx, "transcribe", "call-1")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let mut conn = PgConnection::connect(&pg.app_url).await.unwrap();
-    for table in ["users", "api_tokens", "sessions", "audit_log"] {
+    for table in switchboard_store::db::TENANT_TABLES {
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM {table}"
         )))

@@ -87,6 +87,11 @@ impl Db {
         })
     }
 
+    /// A transaction for claiming a job across tenants; only `queue::claim` opens it.
+    pub(crate) async fn begin_claim(&self) -> StoreResult<Transaction<'static, Any>> {
+        self.begin(true).await
+    }
+
     async fn begin(&self, write: bool) -> StoreResult<Transaction<'static, Any>> {
         Ok(match (self.backend, write) {
             (Backend::Sqlite, true) => self.pool.begin_with("BEGIN IMMEDIATE").await?,

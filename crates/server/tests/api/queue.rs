@@ -1,0 +1,169 @@
+//! The job queue: transactional enqueue, unique job keys, leases, backoff, dead jobs, tenant scope.
+
+use std::time::Duration;
+
+use switchboard_store::queue::{self, backoff};
+
+use crate::harness::TestApp;
+
+async fn enqueue(app: &TestApp, token: &str, kind: &str, call: &str) -> bool {
+    let scope = app.scope(token).await;
+    let mut tx = app.db.write(&scope).await.unwrap();
+    let created = queue::enqueue(&mut tx, kind, call).await.unwrap();
+    tx.commit().await.unwrap();
+    created
+}
+
+#[tokio::test]
+async fn a_job_is_unique_per_call_and_stage_and_runs_under_its_tenant() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    assert!(enqueue(&app, &a.admin_token, "transcribe", "call-1").await);
+    assert!(
+        !enqueue(&app, &a.admin_token, "transcribe", "call-1").await,
+        "never a second job"
+    );
+    assert!(
+        enqueue(&app, &b.admin_token, "transcribe", "call-1").await,
+        "keys are per tenant"
+    );
+
+    let lease = Duration::from_secs(60);
+    let first = queue::claim(&app.db, "w1", lease).await.unwrap().unwrap();
+    let second = queue::claim(&app.db, "w2", lease).await.unwrap().unwrap();
+    assert!(
+        queue::claim(&app.db, "w3", lease).await.unwrap().is_none(),
+        "both are leased"
+    );
+    let mut tenants = vec![
+        first.scope.tenant().to_string(),
+        second.scope.tenant().to_string(),
+    ];
+    tenants.sort();
+    assert_eq!(tenants, ["tenant-a", "tenant-b"]);
+    assert_eq!(first.kind, "transcribe");
+    assert_eq!(first.attempts, 1);
+
+    // The job's scope reaches its own tenant's data only.
+    let mut tx = app.db.read(&first.scope).await.unwrap();
+    let jobs = queue::for_call(&mut tx, "call-1").await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].state, "running");
+    drop(tx);
+
+    assert!(queue::complete(&app.db, &first).await.unwrap());
+    assert!(queue::complete(&app.db, &second).await.unwrap());
+    assert!(
+        queue::claim(&app.db, "w1", lease).await.unwrap().is_none(),
+        "done jobs stay done"
+    );
+    assert!(
+        !enqueue(&app, &a.admin_token, "transcribe", "call-1").await,
+        "not even after completion"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    enqueue(&app, &a.admin_token, "enrich", "call-2").await;
+    let dying = queue::claim(&app.db, "dying", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let rescuer = queue::claim(&app.db, "rescuer", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rescuer.id, dying.id);
+    assert_eq!(rescuer.attempts, 2);
+    assert!(
+        !queue::complete(&app.db, &dying).await.unwrap(),
+        "the lost lease cannot complete"
+    );
+    assert!(queue::complete(&app.db, &rescuer).await.unwrap());
+}
+
+#[tokio::test]
+async fn failures_back_off_and_the_last_one_parks_the_job_dead_until_an_admin_retries() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    enqueue(&app, &a.admin_token, "analyse", "call-3").await;
+    let job = queue::claim(&app.db, "w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !queue::fail(&app.db, &job, "model timed out", backoff(job.attempts))
+            .await
+            .unwrap()
+    );
+    assert!(
+        queue::claim(&app.db, "w", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "backing off"
+    );
+    assert_eq!(backoff(1), Duration::from_secs(2));
+    assert!(backoff(30) <= Duration::from_secs(600));
+
+    let scope = app.scope(&a.admin_token).await;
+    let mut tx = app.db.read(&scope).await.unwrap();
+    let info = queue::for_call(&mut tx, "call-3").await.unwrap().remove(0);
+    drop(tx);
+    assert_eq!(
+        (info.state.as_str(), info.last_error.as_deref()),
+        ("ready", Some("model timed out"))
+    );
+
+    // Fail it (without waiting out the backoff) until its attempts are spent: it goes dead.
+    let mut dead = false;
+    let mut rounds = 0;
+    while !dead {
+        rounds += 1;
+        let job = loop {
+            if let Some(job) = queue::claim(&app.db, "w", Duration::from_secs(60))
+                .await
+                .unwrap()
+            {
+                break job;
+            }
+            // Only the first retry waits for its backoff (2 s) here; later ones are immediate.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        dead = queue::fail(&app.db, &job, "still failing", Duration::ZERO)
+            .await
+            .unwrap();
+    }
+    assert_eq!(rounds, queue::DEFAULT_MAX_ATTEMPTS - 1, "attempts 2..=max");
+    assert!(
+        queue::claim(&app.db, "w", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none(),
+        "dead jobs are not claimed"
+    );
+    let mut tx = app.db.read(&scope).await.unwrap();
+    let info = queue::for_call(&mut tx, "call-3").await.unwrap().remove(0);
+    assert_eq!(
+        (info.state.as_str(), info.last_error.as_deref()),
+        ("dead", Some("still failing"))
+    );
+    drop(tx);
+
+    let mut tx = app.db.write(&scope).await.unwrap();
+    queue::retry_dead(&mut tx, scope.admin().unwrap(), &info.id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let again = queue::claim(&app.db, "w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempts, 1);
+    queue::complete(&app.db, &again).await.unwrap();
+}

@@ -1,0 +1,22 @@
+-- The durable job queue (ADR 0005). One row per (tenant, kind, call): never a second job for the
+-- same call and stage. `state`: ready → running (leased) → done, or back to ready with a later
+-- run_at after a failure, or dead after the last attempt.
+CREATE TABLE jobs (
+    tenant_id    TEXT NOT NULL REFERENCES tenants (id),
+    id           TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    call_id      TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('ready', 'running', 'done', 'dead')),
+    attempts     BIGINT NOT NULL,
+    max_attempts BIGINT NOT NULL,
+    run_at       BIGINT NOT NULL,
+    lease_owner  TEXT,
+    lease_until  BIGINT NOT NULL,
+    last_error   TEXT,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    UNIQUE (tenant_id, kind, call_id)
+);
+-- Claiming looks across tenants by due time.
+CREATE INDEX jobs_claim ON jobs (state, run_at);

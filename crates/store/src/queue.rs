@@ -1,0 +1,216 @@
+//! The durable job queue (ADR 0005): a `jobs` table on both backends, enqueued inside the same
+//! tenant transaction as the data it belongs to, claimed with a lease (visibility timeout),
+//! retried with exponential backoff, and parked as `dead` with its reason after the last attempt.
+//! A claimed job carries a [`TenantScope`] built from its row, so its work runs under its tenant.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use switchboard_core::{Role, TenantId};
+
+use crate::clock::now_ms;
+use crate::db::Backend;
+use crate::repo::new_id;
+use crate::repo::tenants;
+use crate::scope::{Actor, TenantAdmin, TenantScope};
+use crate::{Db, StoreError, StoreResult, TenantTx};
+
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+
+/// Enqueues `kind` for `call_id` in the caller's transaction; `false` when that job already
+/// exists (in any state), so a stage is never queued twice for a call.
+pub async fn enqueue(tx: &mut TenantTx, kind: &str, call_id: &str) -> StoreResult<bool> {
+    let tenant = tx.tenant().clone();
+    let now = now_ms();
+    let done = sqlx::query(
+        "INSERT INTO jobs (tenant_id, id, kind, call_id, state, attempts, max_attempts, run_at, lease_until, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'ready', 0, $5, $6, 0, $6, $6) ON CONFLICT (tenant_id, kind, call_id) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(new_id())
+    .bind(kind)
+    .bind(call_id)
+    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A leased job. Its scope is the job's tenant, acting as the worker service.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    pub scope: TenantScope,
+    pub id: String,
+    pub kind: String,
+    pub call_id: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    worker: String,
+}
+
+/// Leases the most overdue job of any tenant: a ready job whose time has come, or a running job
+/// whose lease expired (its worker died). `None` when nothing is due.
+pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option<ClaimedJob>> {
+    let now = now_ms();
+    let mut tx = db.begin_claim().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SELECT set_config('app.queue_claim', 'on', true)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let pick = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE (tenant_id, id) = (SELECT tenant_id, id FROM jobs \
+             WHERE (state = 'ready' AND run_at <= $3) OR (state = 'running' AND lease_until < $3) \
+             ORDER BY run_at LIMIT 1 {pick}) \
+         RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
+    )))
+    .bind(worker)
+    .bind(now + lease.as_millis() as i64)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.commit().await?;
+        return Ok(None);
+    };
+    let tenant: String = row.try_get("tenant_id")?;
+    let tenant = TenantId::parse(&tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let record = tenants::get_with(&mut tx, &tenant)
+        .await?
+        .ok_or(StoreError::NotFound("tenant"))?;
+    tx.commit().await?;
+    Ok(Some(ClaimedJob {
+        scope: TenantScope::new(
+            tenant,
+            Role::Member,
+            Actor::Service {
+                name: format!("worker:{worker}"),
+            },
+            record.storage_mode,
+        ),
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        call_id: row.try_get("call_id")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        worker: worker.to_owned(),
+    }))
+}
+
+/// Marks the job done, if this worker still holds it; `false` when the lease was lost (another
+/// worker took the job over, and its result wins).
+pub async fn complete(db: &Db, job: &ClaimedJob) -> StoreResult<bool> {
+    let mut tx = db.write(&job.scope).await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'done', lease_owner = NULL, updated_at = $1 \
+         WHERE tenant_id = $2 AND id = $3 AND state = 'running' AND lease_owner = $4",
+    )
+    .bind(now_ms())
+    .bind(job.scope.tenant().as_str())
+    .bind(&job.id)
+    .bind(&job.worker)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The wait before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at 10 minutes.
+pub fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(attempts.clamp(1, 20) as u32).min(600))
+}
+
+/// Records a failure: back to `ready` after `retry_in` (workers pass [`backoff`]), or `dead`
+/// after the last attempt. Returns whether the job is now dead.
+pub async fn fail(
+    db: &Db,
+    job: &ClaimedJob,
+    reason: &str,
+    retry_in: Duration,
+) -> StoreResult<bool> {
+    let dead = job.attempts >= job.max_attempts;
+    let now = now_ms();
+    let mut tx = db.write(&job.scope).await?;
+    sqlx::query(
+        "UPDATE jobs SET state = $1, run_at = $2, lease_owner = NULL, lease_until = 0, last_error = $3, updated_at = $4 \
+         WHERE tenant_id = $5 AND id = $6 AND lease_owner = $7",
+    )
+    .bind(if dead { "dead" } else { "ready" })
+    .bind(now + retry_in.as_millis() as i64)
+    .bind(reason)
+    .bind(now)
+    .bind(job.scope.tenant().as_str())
+    .bind(&job.id)
+    .bind(&job.worker)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(dead)
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct JobInfo {
+    pub id: String,
+    pub kind: String,
+    pub call_id: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub run_at: i64,
+}
+
+/// The tenant's jobs for one call.
+pub async fn for_call(tx: &mut TenantTx, call_id: &str) -> StoreResult<Vec<JobInfo>> {
+    let tenant = tx.tenant().clone();
+    let rows = sqlx::query(
+        "SELECT id, kind, call_id, state, attempts, last_error, run_at FROM jobs \
+         WHERE tenant_id = $1 AND call_id = $2 ORDER BY created_at, kind",
+    )
+    .bind(tenant.as_str())
+    .bind(call_id)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(JobInfo {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                call_id: row.try_get("call_id")?,
+                state: row.try_get("state")?,
+                attempts: row.try_get("attempts")?,
+                last_error: row.try_get("last_error")?,
+                run_at: row.try_get("run_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Puts a dead job back in the queue with fresh attempts (an admin's retry).
+pub async fn retry_dead(
+    tx: &mut TenantTx,
+    admin: TenantAdmin<'_>,
+    job_id: &str,
+) -> StoreResult<()> {
+    admin.check(tx.tenant())?;
+    let tenant = tx.tenant().clone();
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'ready', attempts = 0, run_at = $1, updated_at = $1 \
+         WHERE tenant_id = $2 AND id = $3 AND state = 'dead'",
+    )
+    .bind(now_ms())
+    .bind(tenant.as_str())
+    .bind(job_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("dead job"));
+    }
+    Ok(())
+}
