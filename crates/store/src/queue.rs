@@ -64,18 +64,27 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE (tenant_id, id) = (SELECT tenant_id, id FROM jobs \
-             WHERE (state = 'ready' AND run_at <= $3) OR (state = 'running' AND lease_until < $3) \
-             ORDER BY run_at LIMIT 1 {pick}) \
-         RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
-    )))
-    .bind(worker)
-    .bind(now + lease.as_millis() as i64)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
+    // Ready jobs first, then jobs whose worker died (expired lease); each probe uses its own
+    // partial index.
+    let mut row = None;
+    for due in [
+        "state = 'ready' AND run_at <= $3 ORDER BY run_at",
+        "state = 'running' AND lease_until < $3 ORDER BY lease_until",
+    ] {
+        row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE (tenant_id, id) = (SELECT tenant_id, id FROM jobs WHERE {due} LIMIT 1 {pick}) \
+             RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
+        )))
+        .bind(worker)
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_some() {
+            break;
+        }
+    }
     let Some(row) = row else {
         tx.commit().await?;
         return Ok(None);

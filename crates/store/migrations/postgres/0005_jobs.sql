@@ -18,8 +18,9 @@ CREATE TABLE jobs (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, kind, call_id)
 );
--- Claiming looks across tenants by due time.
-CREATE INDEX jobs_claim ON jobs (state, run_at);
+-- Claiming looks across tenants by due time; done and dead rows are outside both indexes.
+CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
+CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
 
 -- Tenant isolation as everywhere, plus one narrow exception: a claim transaction (opened only by
 -- the store's queue module) sets app.queue_claim to see due jobs of every tenant. It reads only

@@ -18,5 +18,6 @@ CREATE TABLE jobs (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, kind, call_id)
 );
--- Claiming looks across tenants by due time.
-CREATE INDEX jobs_claim ON jobs (state, run_at);
+-- Claiming looks across tenants by due time; done and dead rows are outside both indexes.
+CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
+CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'running';
