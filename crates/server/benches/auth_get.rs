@@ -8,19 +8,18 @@
 //! On PostgreSQL it runs three rounds on one database — RLS on, RLS disabled (as the owner), RLS
 //! on again — so the ratio is taken in the same run and drift shows.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use http::Request;
-use switchboard_core::{Role, TenantId};
+use switchboard_core::Role;
 use switchboard_server::{AppState, ServerConfig, router};
 use switchboard_store::auth::Authenticator;
-use switchboard_store::onboarding::{self, OnboardRequest};
 use switchboard_store::repo::tokens;
-use switchboard_store::scope::AuditedAccess;
 use switchboard_store::secrets::{Keyring, MasterKey};
-use switchboard_store::{Db, DbConfig, PlatformAdmin, Storage, StorageConfig};
 use tower::ServiceExt;
 
 const CONCURRENCY: usize = 16;
@@ -93,86 +92,11 @@ async fn set_rls(owner_url: &str, on: bool) {
     }
 }
 
-fn with_database(url: &str, name: &str) -> String {
-    let mut parsed = url::Url::parse(url).unwrap();
-    parsed.set_path(&format!("/{name}"));
-    parsed.to_string()
-}
-
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let postgres = std::env::var("BENCH_BACKEND").as_deref() == Ok("postgres");
-    let (config, owner_url) = if postgres {
-        use sqlx::Connection;
-        let owner =
-            std::env::var("SWITCHBOARD_TEST_PG_OWNER_URL").expect("SWITCHBOARD_TEST_PG_OWNER_URL");
-        let app =
-            std::env::var("SWITCHBOARD_TEST_PG_APP_URL").expect("SWITCHBOARD_TEST_PG_APP_URL");
-        let name = format!("sbbench_{}", std::process::id());
-        let mut conn = sqlx::PgConnection::connect(&owner).await.unwrap();
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-        let mut config = DbConfig::new(with_database(&app, &name));
-        config.migration_url = Some(with_database(&owner, &name).into());
-        (config, Some(with_database(&owner, &name)))
-    } else {
-        (
-            DbConfig::new(format!(
-                "sqlite://{}",
-                dir.path().join("bench.db").display()
-            )),
-            None,
-        )
-    };
-    let config = DbConfig {
-        max_connections: 10,
-        ..config
-    };
-    Db::migrate(&config).await.unwrap();
-    let db = Db::connect(&config).await.unwrap();
-    let storage = Storage::open(&StorageConfig::Local {
-        root: dir.path().join("objects"),
-    })
-    .unwrap();
-    let operator = PlatformAdmin::operator_console("bench");
-    let tenant = TenantId::parse("bench").unwrap();
-    onboarding::onboard(
-        &db,
-        &storage,
-        &operator,
-        OnboardRequest {
-            id: tenant.clone(),
-            name: "Bench".into(),
-            industry_template: None,
-            plan: None,
-            dedicated_storage: None,
-            admin_email: "admin@bench.test".into(),
-            admin_password: "bench-password".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let scope = operator
-        .open_tenant(
-            &db,
-            &tenant,
-            AuditedAccess {
-                action: "write",
-                resource: "api_tokens",
-                reason: "bench",
-                request_id: None,
-            },
-        )
-        .await
-        .unwrap();
+    let env = support::env("sbbench").await;
+    let (db, postgres, owner_url) = (env.db.clone(), env.postgres, env.owner_url.clone());
+    let scope = env.tenant("bench").await;
     let mut tx = db.write(&scope).await.unwrap();
     let (_, token) = tokens::create(&mut tx, scope.admin().unwrap(), "bench", Role::Member)
         .await
@@ -182,7 +106,7 @@ async fn main() {
     let app = router(AppState {
         auth: Authenticator::new(db.clone(), None),
         db: db.clone(),
-        storage,
+        storage: env.storage.clone(),
         keyring: Arc::new(Keyring::new(
             MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
             vec![],

@@ -7,6 +7,8 @@
 //! 3. Empty sync at scale: 1,000 tenants with credentials and nothing new, to show that a
 //!    15-minute schedule fits.
 
+mod support;
+
 #[path = "../tests/api/fixtures.rs"]
 mod fixtures;
 #[path = "../tests/api/provider_sim.rs"]
@@ -17,13 +19,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use provider_sim::{Account, Faults, ProviderSim, Recording};
-use switchboard_core::TenantId;
 use switchboard_ingest::{Provider, SyncContext, sync_provider};
-use switchboard_store::onboarding::{self, OnboardRequest};
 use switchboard_store::repo::secrets;
-use switchboard_store::scope::AuditedAccess;
 use switchboard_store::secrets::{Keyring, MasterKey};
-use switchboard_store::{Db, DbConfig, PlatformAdmin, Storage, StorageConfig};
 
 fn account(client: &str, count: usize) -> Account {
     Account {
@@ -51,84 +49,30 @@ fn account(client: &str, count: usize) -> Account {
     }
 }
 
-struct Setup {
-    db: Db,
-    storage: Storage,
-    keyring: Arc<Keyring>,
-    operator: PlatformAdmin,
-}
-
-async fn add_tenant(setup: &Setup, id: &str, fields: &serde_json::Value) {
-    let tenant = TenantId::parse(id).unwrap();
-    onboarding::onboard(
-        &setup.db,
-        &setup.storage,
-        &setup.operator,
-        OnboardRequest {
-            id: tenant.clone(),
-            name: id.into(),
-            industry_template: None,
-            plan: None,
-            dedicated_storage: None,
-            admin_email: format!("admin@{id}.test"),
-            admin_password: "bench-password".into(),
-        },
-    )
-    .await
-    .unwrap();
-    let scope = setup
-        .operator
-        .open_tenant(
-            &setup.db,
-            &tenant,
-            AuditedAccess {
-                action: "write",
-                resource: "secrets",
-                reason: "bench",
-                request_id: None,
-            },
-        )
+/// Onboards a tenant and stores its Oak credential.
+async fn add_tenant(
+    env: &support::BenchEnv,
+    keyring: &Keyring,
+    id: &str,
+    fields: &serde_json::Value,
+) {
+    let scope = env.tenant(id).await;
+    let values: BTreeMap<String, String> = serde_json::from_value(fields.clone()).unwrap();
+    let mut tx = env.db.write(&scope).await.unwrap();
+    secrets::put(&mut tx, scope.admin().unwrap(), keyring, "oak", values)
         .await
         .unwrap();
-    let values: BTreeMap<String, String> = serde_json::from_value(fields.clone()).unwrap();
-    let mut tx = setup.db.write(&scope).await.unwrap();
-    secrets::put(
-        &mut tx,
-        scope.admin().unwrap(),
-        &setup.keyring,
-        "oak",
-        values,
-    )
-    .await
-    .unwrap();
     tx.commit().await.unwrap();
 }
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = DbConfig::new(format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
+    let env = support::env("sbsync").await;
+    let keyring = Arc::new(Keyring::new(
+        MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
+        vec![],
     ));
-    Db::migrate(&config).await.unwrap();
-    let setup = Setup {
-        db: Db::connect(&config).await.unwrap(),
-        storage: Storage::open(&StorageConfig::Local {
-            root: dir.path().join("objects"),
-        })
-        .unwrap(),
-        keyring: Arc::new(Keyring::new(
-            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
-            vec![],
-        )),
-        operator: PlatformAdmin::operator_console("bench"),
-    };
-    let ctx = SyncContext::new(
-        setup.db.clone(),
-        setup.storage.clone(),
-        setup.keyring.clone(),
-    );
+    let ctx = SyncContext::new(env.db.clone(), env.storage.clone(), keyring.clone());
 
     // 1 and 2: 10 tenants × 1,000 recordings.
     let accounts: Vec<Account> = (0..10)
@@ -136,10 +80,16 @@ async fn main() {
         .collect();
     let sim = ProviderSim::start(accounts.clone(), Faults::default()).await;
     for (i, account) in accounts.iter().enumerate() {
-        add_tenant(&setup, &format!("tenant-{i:04}"), &sim.credentials(account)).await;
+        add_tenant(
+            &env,
+            &keyring,
+            &format!("tenant-{i:04}"),
+            &sim.credentials(account),
+        )
+        .await;
     }
     let started = Instant::now();
-    let runs = sync_provider(&ctx, &setup.operator, Provider::Oak, None)
+    let runs = sync_provider(&ctx, &env.operator, Provider::Oak, None)
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -157,7 +107,7 @@ async fn main() {
     );
 
     let started = Instant::now();
-    let runs = sync_provider(&ctx, &setup.operator, Provider::Oak, None)
+    let runs = sync_provider(&ctx, &env.operator, Provider::Oak, None)
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -174,14 +124,15 @@ async fn main() {
     let empty_sim = ProviderSim::start(empty.clone(), Faults::default()).await;
     for (i, account) in empty.iter().enumerate() {
         add_tenant(
-            &setup,
+            &env,
+            &keyring,
             &format!("empty-{i:04}"),
             &empty_sim.credentials(account),
         )
         .await;
     }
     let started = Instant::now();
-    let runs = sync_provider(&ctx, &setup.operator, Provider::Oak, None)
+    let runs = sync_provider(&ctx, &env.operator, Provider::Oak, None)
         .await
         .unwrap();
     let elapsed = started.elapsed();
