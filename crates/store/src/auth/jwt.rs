@@ -90,6 +90,7 @@ pub enum JwtError {
     Rejected(&'static str),
 }
 
+#[derive(Clone)]
 struct KnownKey {
     key: DecodingKey,
     /// The JWK's own `alg`, when it states one.
@@ -272,10 +273,14 @@ impl JwtVerifier {
                 self.refresh(issuer, &mut cache).await?;
             }
         }
+        // The lock covers the cache only; the signature check below runs without it, so
+        // concurrent requests verify in parallel.
         let known = cache
             .keys
             .get(kid)
+            .cloned()
             .ok_or(JwtError::Rejected("unknown kid"))?;
+        drop(cache);
         if !known.fits.contains(&alg) {
             return Err(JwtError::Rejected("algorithm does not fit the key type"));
         }
