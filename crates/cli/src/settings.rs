@@ -42,6 +42,13 @@ const KEYS: &[&str] = &[
     "oidc_audience",
     "switchboard_master_key",
     "switchboard_master_key_previous",
+    "asr_engine",
+    "whisper_model",
+    "whisper_threads",
+    "asr_remote_url",
+    "asr_remote_model",
+    "asr_remote_api_key",
+    "max_audio_seconds",
 ];
 
 #[derive(Deserialize)]
@@ -81,6 +88,18 @@ pub struct Settings {
     pub switchboard_master_key: Option<SecretString>,
     /// Earlier master keys, comma-separated: they open old entries until `secrets rotate`.
     pub switchboard_master_key_previous: Option<SecretString>,
+    /// Speech-to-text: `whisper` (local whisper.cpp) or `remote` (OpenAI-compatible API).
+    pub asr_engine: String,
+    /// A ggml whisper model; default `<data dir>/models/whisper/ggml-tiny.en-q8_0.bin`.
+    pub whisper_model: Option<PathBuf>,
+    /// CPU threads per transcription (0: all cores).
+    pub whisper_threads: usize,
+    /// Base URL of the remote transcription API (e.g. `https://api.openai.com`).
+    pub asr_remote_url: Option<String>,
+    pub asr_remote_model: String,
+    pub asr_remote_api_key: Option<SecretString>,
+    /// Longest recording accepted for transcription, in seconds.
+    pub max_audio_seconds: f64,
 }
 
 impl Default for Settings {
@@ -111,11 +130,56 @@ impl Default for Settings {
             oidc_audience: None,
             switchboard_master_key: None,
             switchboard_master_key_previous: None,
+            asr_engine: "whisper".into(),
+            whisper_model: None,
+            whisper_threads: 0,
+            asr_remote_url: None,
+            asr_remote_model: "whisper-1".into(),
+            asr_remote_api_key: None,
+            max_audio_seconds: 4.0 * 3600.0,
         }
     }
 }
 
 impl Settings {
+    pub fn model_files(&self) -> switchboard_engines::models::ModelFiles {
+        switchboard_engines::models::ModelFiles::under(&self.switchboard_data_dir)
+    }
+
+    /// The speech-to-text engine these settings choose.
+    pub fn asr(&self) -> anyhow::Result<switchboard_engines::asr::AsrConfig> {
+        use switchboard_engines::asr::{AsrConfig, RemoteAsrConfig, WhisperConfig};
+        Ok(match self.asr_engine.as_str() {
+            "whisper" => AsrConfig::Whisper(WhisperConfig {
+                model: self
+                    .whisper_model
+                    .clone()
+                    .unwrap_or_else(|| self.model_files().whisper_tiny_en()),
+                threads: match self.whisper_threads {
+                    0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                    n => n,
+                },
+                language: None,
+            }),
+            "remote" => AsrConfig::Remote(RemoteAsrConfig {
+                base_url: self
+                    .asr_remote_url
+                    .clone()
+                    .context("ASR_ENGINE=remote needs ASR_REMOTE_URL")?,
+                model: self.asr_remote_model.clone(),
+                api_key: self.asr_remote_api_key.clone(),
+                timeout: std::time::Duration::from_secs(600),
+            }),
+            other => bail!("ASR_ENGINE must be `whisper` or `remote`, not {other:?}"),
+        })
+    }
+
+    pub fn decode_limits(&self) -> switchboard_engines::audio::DecodeLimits {
+        switchboard_engines::audio::DecodeLimits {
+            max_seconds: self.max_audio_seconds,
+        }
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
         let mut figment = Figment::new();
         if let Some(file) = file {

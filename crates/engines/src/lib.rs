@@ -1,6 +1,12 @@
-//! Engines behind traits, each with real implementations chosen by configuration. So far:
-//! sentiment (VADER, mapped to Amazon Comprehend's shape).
+//! Engines behind traits, each with real implementations chosen by configuration:
+//! audio decoding, speech-to-text (whisper.cpp behind the `whisper` feature, or a
+//! remote OpenAI-compatible API), sentiment (VADER in Amazon Comprehend's shape),
+//! embeddings and the embedded language model (candle, behind the `candle` feature),
+//! and the model files with their setup.
 
+pub mod asr;
+pub mod audio;
+pub mod models;
 pub mod sentiment;
 
 pub use sentiment::{Sentiment, SentimentEngine, SentimentLabel, VaderSentiment};

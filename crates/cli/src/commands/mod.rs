@@ -3,6 +3,7 @@
 mod demo;
 mod import;
 mod ingest;
+mod models;
 mod secrets;
 mod serve;
 mod tenant;
@@ -36,5 +37,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import::run(Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
         }
         Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
+        Command::Models(command) => models::run(&Settings::load(config)?, command),
+        Command::Transcribe { file, json } => {
+            models::transcribe(&Settings::load(config)?, &file, json).await
+        }
     }
 }

@@ -1,0 +1,52 @@
+//! `switchboard models fetch` and `switchboard transcribe`.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use switchboard_engines::audio;
+use switchboard_engines::models::{self, FetchOptions};
+
+use crate::cli::ModelsCommand;
+use crate::settings::Settings;
+
+pub fn run(settings: &Settings, command: ModelsCommand) -> anyhow::Result<()> {
+    let ModelsCommand::Fetch { with_base } = command;
+    fetch(settings, FetchOptions { with_base })
+}
+
+/// Makes sure the default models are in place (used by `demo` too).
+pub fn fetch(settings: &Settings, options: FetchOptions) -> anyhow::Result<()> {
+    let files = settings.model_files();
+    let placed = models::fetch(&files, options, &mut |line| eprintln!("models: {line}"))?;
+    for path in placed {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+pub async fn transcribe(settings: &Settings, file: &Path, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let limits = settings.decode_limits();
+    let engine = settings.asr()?;
+    let transcript = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let decoded = audio::decode(&bytes, limits)?;
+        let engine = engine.build()?;
+        Ok(engine.transcribe(&decoded)?)
+    })
+    .await??;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&transcript)?);
+    } else {
+        for u in &transcript.utterances {
+            println!(
+                "[{:>7.2}–{:>7.2}] ch{} ({:.2}) {}",
+                u.start_ms as f64 / 1000.0,
+                u.end_ms as f64 / 1000.0,
+                u.channel,
+                u.confidence,
+                u.text
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Speech-to-text: a trait with a local whisper.cpp implementation (feature `whisper`)
+//! and a remote OpenAI-compatible one (`POST /v1/audio/transcriptions`).
+//!
+//! Engines are synchronous: transcription is CPU-bound or a blocking HTTP call, and
+//! callers in async code run it under `tokio::task::spawn_blocking`.
+//!
+//! Each source channel is transcribed separately, so a stereo call recording (agent
+//! on one channel, customer on the other) yields utterances attributed by channel.
+
+pub mod remote;
+#[cfg(feature = "whisper")]
+pub mod whisper;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use remote::{RemoteAsr, RemoteAsrConfig};
+
+use crate::audio::{DecodedAudio, TARGET_RATE};
+
+/// Settings of the local engine.
+#[derive(Debug, Clone)]
+pub struct WhisperConfig {
+    /// A ggml model file (setting `WHISPER_MODEL`); any official whisper.cpp model works.
+    pub model: PathBuf,
+    /// CPU threads per transcription (setting `WHISPER_THREADS`).
+    pub threads: usize,
+    /// Language code; English when absent.
+    pub language: Option<String>,
+}
+
+/// Which speech-to-text engine to run (setting `ASR_ENGINE`).
+#[derive(Debug, Clone)]
+pub enum AsrConfig {
+    Whisper(WhisperConfig),
+    Remote(RemoteAsrConfig),
+}
+
+impl AsrConfig {
+    /// Loads the engine (for whisper, the model file).
+    pub fn build(self) -> Result<Arc<dyn SpeechToText>, AsrError> {
+        match self {
+            #[cfg(feature = "whisper")]
+            Self::Whisper(config) => Ok(Arc::new(whisper::WhisperEngine::load(config)?)),
+            #[cfg(not(feature = "whisper"))]
+            Self::Whisper(_) => Err(AsrError::Model(
+                "this build has no local whisper (feature `whisper`); set ASR_ENGINE=remote".into(),
+            )),
+            Self::Remote(config) => Ok(Arc::new(RemoteAsr::new(config)?)),
+        }
+    }
+}
+
+/// One stretch of speech on one channel.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Utterance {
+    /// Source channel (0-based).
+    pub channel: usize,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    /// 0..1: mean token probability (local) or exp(avg_logprob) (remote).
+    pub confidence: f32,
+}
+
+/// What produced a transcript, recorded with it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngineInfo {
+    pub engine: String,
+    pub model: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Transcript {
+    pub engine: EngineInfo,
+    /// Utterances of every channel, ordered by start time.
+    pub utterances: Vec<Utterance>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error(
+        "the speech-to-text model file {path} is missing; set {setting} or run `switchboard models fetch`"
+    )]
+    ModelMissing { path: String, setting: &'static str },
+    #[error("the speech-to-text model could not be loaded: {0}")]
+    Model(String),
+    #[error("transcription failed: {0}")]
+    Failed(String),
+    /// Worth retrying later (timeouts, 429, 5xx).
+    #[error("the transcription service is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl AsrError {
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+pub trait SpeechToText: Send + Sync {
+    fn info(&self) -> EngineInfo;
+
+    /// Transcribes one 16 kHz mono channel; times are relative to its start.
+    fn transcribe_channel(
+        &self,
+        samples: &[f32],
+        channel: usize,
+    ) -> Result<Vec<Utterance>, AsrError>;
+
+    /// Transcribes every channel and merges the utterances by start time.
+    fn transcribe(&self, audio: &DecodedAudio) -> Result<Transcript, AsrError> {
+        let mut utterances = Vec::new();
+        for (channel, samples) in audio.channels.iter().enumerate() {
+            if is_silent(samples) {
+                continue;
+            }
+            let mut found = self.transcribe_channel(samples, channel)?;
+            found.retain(|u| !u.text.trim().is_empty() && !is_silent(span(samples, u)));
+            utterances.extend(found);
+        }
+        utterances.sort_by_key(|u| (u.start_ms, u.channel));
+        Ok(Transcript {
+            engine: self.info(),
+            utterances,
+            duration_ms: (audio.duration_seconds() * 1000.0).round() as u64,
+        })
+    }
+}
+
+/// The samples an utterance covers.
+fn span<'a>(samples: &'a [f32], u: &Utterance) -> &'a [f32] {
+    let at = |ms: u64| ((ms * u64::from(TARGET_RATE) / 1000) as usize).min(samples.len());
+    &samples[at(u.start_ms)..at(u.end_ms).max(at(u.start_ms))]
+}
+
+/// True when a stretch is too quiet to hold speech (RMS below -50 dBFS). Whisper
+/// invents text ("Thank you.") for silence, so silent channels and spans are dropped.
+pub fn is_silent(samples: &[f32]) -> bool {
+    if samples.is_empty() {
+        return true;
+    }
+    let energy = samples
+        .iter()
+        .map(|s| f64::from(*s) * f64::from(*s))
+        .sum::<f64>()
+        / samples.len() as f64;
+    energy.sqrt() < 0.003
+}
+
+/// Normalised word error rate between a reference and a hypothesis: lower-cased,
+/// punctuation removed, Levenshtein distance over words / reference words.
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '\'')
+                    .collect::<String>()
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (r, h) = (words(reference), words(hypothesis));
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut previous: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut current = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            let substitution = previous[j] + usize::from(rw != hw);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[h.len()] as f64 / r.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wer_counts_edits_over_reference_words() {
+        assert_eq!(word_error_rate("Hello, world!", "hello world"), 0.0);
+        assert_eq!(word_error_rate("a b c d", "a x c"), 0.5);
+        assert_eq!(word_error_rate("", ""), 0.0);
+    }
+
+    #[test]
+    fn silence_detection() {
+        assert!(is_silent(&[0.0; 1600]));
+        assert!(is_silent(&[]));
+        let tone: Vec<f32> = (0..1600).map(|i| (i as f32 * 0.1).sin() * 0.1).collect();
+        assert!(!is_silent(&tone));
+    }
+}
