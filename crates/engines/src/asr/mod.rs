@@ -118,6 +118,9 @@ pub trait SpeechToText: Send + Sync {
             }
             let mut found = self.transcribe_channel(samples, channel)?;
             found.retain(|u| !u.text.trim().is_empty() && !is_silent(span(samples, u)));
+            for utterance in &mut found {
+                tighten_to_speech(samples, utterance);
+            }
             utterances.extend(found);
         }
         utterances.sort_by_key(|u| (u.start_ms, u.channel));
@@ -133,6 +136,26 @@ pub trait SpeechToText: Send + Sync {
 fn span<'a>(samples: &'a [f32], u: &Utterance) -> &'a [f32] {
     let at = |ms: u64| ((ms * u64::from(TARGET_RATE) / 1000) as usize).min(samples.len());
     &samples[at(u.start_ms)..at(u.end_ms).max(at(u.start_ms))]
+}
+
+/// Moves an utterance's bounds in to the first and last 20 ms frame with sound:
+/// whisper's segment timestamps often swallow the silence around speech.
+fn tighten_to_speech(samples: &[f32], u: &mut Utterance) {
+    const FRAME_MS: u64 = 20;
+    let frame = (u64::from(TARGET_RATE) * FRAME_MS / 1000) as usize;
+    let start = (u.start_ms * u64::from(TARGET_RATE) / 1000) as usize;
+    let covered = span(samples, u);
+    let loud: Vec<usize> = covered
+        .chunks(frame)
+        .enumerate()
+        .filter(|(_, chunk)| !is_silent(chunk))
+        .map(|(i, _)| i)
+        .collect();
+    if let (Some(first), Some(last)) = (loud.first(), loud.last()) {
+        let to_ms = |offset: usize| ((start + offset) as u64) * 1000 / u64::from(TARGET_RATE);
+        u.start_ms = to_ms(first * frame);
+        u.end_ms = to_ms(((last + 1) * frame).min(covered.len())).max(u.start_ms);
+    }
 }
 
 /// True when a stretch is too quiet to hold speech (RMS below -50 dBFS). Whisper

@@ -1,0 +1,118 @@
+//! The converted tiny.en model transcribes synthetic speech (espeak-ng) accurately,
+//! on a stereo call with one speaker per channel and on an 8 kHz μ-law variant.
+
+#![cfg(feature = "whisper")]
+
+mod support;
+
+use switchboard_engines::asr::{AsrConfig, WhisperConfig, word_error_rate};
+use switchboard_engines::audio::{DecodeLimits, decode};
+use switchboard_engines::models::ModelFiles;
+
+const AGENT: &str = "Thank you for calling. My name is Sarah. How can I help you today?";
+const CUSTOMER: &str = "I would like to change the address on my policy please.";
+
+#[test]
+fn tiny_en_transcribes_a_two_channel_call() {
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    if !support::have_tools(&["espeak-ng", "sox"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    support::speak(AGENT, p("agent.wav").as_ref());
+    support::speak(CUSTOMER, p("customer.wav").as_ref());
+    // Agent speaks first, then the customer after a pause: one speaker per channel.
+    support::run(
+        "sox",
+        &[&p("agent.wav"), &p("agent_padded.wav"), "pad", "0", "5"],
+    );
+    support::run(
+        "sox",
+        &[
+            &p("customer.wav"),
+            &p("customer_padded.wav"),
+            "pad",
+            "5.5",
+            "0",
+        ],
+    );
+    support::run(
+        "sox",
+        &[
+            "-M",
+            &p("agent_padded.wav"),
+            &p("customer_padded.wav"),
+            &p("call.wav"),
+        ],
+    );
+    support::run(
+        "sox",
+        &[
+            &p("call.wav"),
+            "-r",
+            "8000",
+            "-e",
+            "u-law",
+            "-b",
+            "8",
+            &p("call_ulaw.wav"),
+        ],
+    );
+
+    let engine = AsrConfig::Whisper(WhisperConfig {
+        model: ModelFiles::under(&data).whisper_tiny_en(),
+        threads: 2,
+        language: None,
+    })
+    .build()
+    .unwrap();
+    for (file, max_wer) in [("call.wav", 0.15), ("call_ulaw.wav", 0.30)] {
+        let audio = decode(&std::fs::read(p(file)).unwrap(), DecodeLimits::default()).unwrap();
+        let transcript = engine.transcribe(&audio).unwrap();
+        let text = |channel| {
+            transcript
+                .utterances
+                .iter()
+                .filter(|u| u.channel == channel)
+                .map(|u| u.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (agent, customer) = (text(0), text(1));
+        let wer = (word_error_rate(AGENT, &agent) + word_error_rate(CUSTOMER, &customer)) / 2.0;
+        eprintln!("{file}: WER {wer:.3}\n  agent: {agent}\n  customer: {customer}");
+        assert!(wer <= max_wer, "{file}: WER {wer}");
+        let first_customer = transcript
+            .utterances
+            .iter()
+            .find(|u| u.channel == 1)
+            .unwrap();
+        assert!(
+            first_customer.start_ms >= 5000,
+            "customer starts after the agent: {first_customer:?}"
+        );
+        assert!(
+            transcript
+                .utterances
+                .iter()
+                .all(|u| u.confidence > 0.0 && u.confidence <= 1.0)
+        );
+        assert_eq!(transcript.engine.engine, "whisper.cpp");
+    }
+}
+
+#[test]
+fn a_missing_model_names_the_setting() {
+    let Err(err) = AsrConfig::Whisper(WhisperConfig {
+        model: "/nonexistent/ggml.bin".into(),
+        threads: 1,
+        language: None,
+    })
+    .build() else {
+        panic!("loaded a missing model")
+    };
+    assert!(err.to_string().contains("WHISPER_MODEL"), "{err}");
+}
