@@ -6,6 +6,7 @@
 
 pub mod asr;
 pub mod audio;
+pub mod embeddings;
 pub mod models;
 pub mod sentiment;
 

