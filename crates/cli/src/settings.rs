@@ -94,7 +94,7 @@ pub struct Settings {
     pub whisper_model: Option<PathBuf>,
     /// CPU threads per transcription (0: all cores).
     pub whisper_threads: usize,
-    /// Base URL of the remote transcription API (e.g. `https://api.openai.com`).
+    /// Base URL of the remote transcription API, with its version (`https://api.openai.com/v1`).
     pub asr_remote_url: Option<String>,
     pub asr_remote_model: String,
     pub asr_remote_api_key: Option<SecretString>,

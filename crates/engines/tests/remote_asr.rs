@@ -36,7 +36,7 @@ fn server(mode: &'static str, seen: Arc<Mutex<Seen>>) -> String {
             axum::serve(listener, app).await.unwrap();
         });
     });
-    format!("http://{}", rx.recv().unwrap())
+    format!("http://{}/v1", rx.recv().unwrap())
 }
 
 async fn transcribe(

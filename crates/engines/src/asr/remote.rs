@@ -1,5 +1,5 @@
 //! Remote speech-to-text through the OpenAI-compatible transcription API
-//! (`POST {base}/v1/audio/transcriptions`, multipart, `response_format=verbose_json`),
+//! (`POST {base}/audio/transcriptions`, base like `https://api.openai.com/v1`, multipart, `response_format=verbose_json`),
 //! served by OpenAI, faster-whisper-server/speaches, vLLM and others on a GPU.
 
 use std::time::Duration;
@@ -11,7 +11,8 @@ use crate::audio::{TARGET_RATE, encode_wav_pcm16};
 
 #[derive(Debug, Clone)]
 pub struct RemoteAsrConfig {
-    /// Base URL, e.g. `https://api.openai.com` (setting `ASR_REMOTE_URL`).
+    /// Base URL including the API version, e.g. `https://api.openai.com/v1`
+    /// (setting `ASR_REMOTE_URL`), as OpenAI's SDKs take it.
     pub base_url: String,
     /// Model name sent with the request (setting `ASR_REMOTE_MODEL`).
     pub model: String,
