@@ -79,7 +79,7 @@ impl SpeechToText for RemoteAsr {
             .text("response_format", "verbose_json")
             .text("timestamp_granularities[]", "segment");
         let url = format!(
-            "{}/v1/audio/transcriptions",
+            "{}/audio/transcriptions",
             self.config.base_url.trim_end_matches('/')
         );
         let mut request = self.client.post(&url).multipart(form);
