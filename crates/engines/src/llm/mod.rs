@@ -7,6 +7,8 @@
 
 pub mod anthropic;
 mod http;
+#[cfg(feature = "candle")]
+pub mod local;
 pub mod openai;
 mod schema;
 
