@@ -86,6 +86,9 @@ pub enum ModelsCommand {
         #[arg(long)]
         with_base: bool,
     },
+    /// Load every configured engine (speech-to-text, embeddings, language model) and run a
+    /// tiny input through each; prints what is configured and whether it works.
+    Check,
 }
 
 #[derive(Subcommand)]

@@ -49,6 +49,13 @@ const KEYS: &[&str] = &[
     "asr_remote_model",
     "asr_remote_api_key",
     "max_audio_seconds",
+    "embedding_model_dir",
+    "llm_provider",
+    "llm_base_url",
+    "llm_model",
+    "local_llm_model",
+    "openai_api_key",
+    "anthropic_api_key",
 ];
 
 #[derive(Deserialize)]
@@ -100,6 +107,18 @@ pub struct Settings {
     pub asr_remote_api_key: Option<SecretString>,
     /// Longest recording accepted for transcription, in seconds.
     pub max_audio_seconds: f64,
+    /// all-MiniLM-L6-v2 files; default `<data dir>/models/all-MiniLM-L6-v2`.
+    pub embedding_model_dir: Option<PathBuf>,
+    /// `local` (embedded SmolLM2, drafting only), `openai` (any OpenAI-compatible server) or
+    /// `anthropic`.
+    pub llm_provider: String,
+    /// Base URL with version; defaults to the provider's public API.
+    pub llm_base_url: Option<String>,
+    pub llm_model: Option<String>,
+    /// The embedded GGUF model; default `<data dir>/models/smollm2/…gguf`.
+    pub local_llm_model: Option<PathBuf>,
+    pub openai_api_key: Option<SecretString>,
+    pub anthropic_api_key: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -137,6 +156,13 @@ impl Default for Settings {
             asr_remote_model: "whisper-1".into(),
             asr_remote_api_key: None,
             max_audio_seconds: 4.0 * 3600.0,
+            embedding_model_dir: None,
+            llm_provider: "local".into(),
+            llm_base_url: None,
+            llm_model: None,
+            local_llm_model: None,
+            openai_api_key: None,
+            anthropic_api_key: None,
         }
     }
 }
@@ -171,6 +197,43 @@ impl Settings {
                 timeout: std::time::Duration::from_secs(600),
             }),
             other => bail!("ASR_ENGINE must be `whisper` or `remote`, not {other:?}"),
+        })
+    }
+
+    pub fn embedding_model_dir(&self) -> PathBuf {
+        self.embedding_model_dir
+            .clone()
+            .unwrap_or_else(|| self.model_files().minilm_dir())
+    }
+
+    /// The language model these settings choose.
+    pub fn llm(&self) -> anyhow::Result<switchboard_engines::llm::LlmConfig> {
+        use switchboard_engines::llm::{HttpLlmConfig, LlmConfig};
+        let http = |url: &str, model: &str, key: &Option<SecretString>| {
+            HttpLlmConfig::new(
+                self.llm_base_url.clone().unwrap_or_else(|| url.to_string()),
+                self.llm_model.clone().unwrap_or_else(|| model.to_string()),
+                key.clone(),
+            )
+        };
+        Ok(match self.llm_provider.as_str() {
+            "local" => LlmConfig::Local {
+                model: self
+                    .local_llm_model
+                    .clone()
+                    .unwrap_or_else(|| self.model_files().smollm2()),
+            },
+            "openai" => LlmConfig::OpenAi(http(
+                "https://api.openai.com/v1",
+                "gpt-4o-mini",
+                &self.openai_api_key,
+            )),
+            "anthropic" => LlmConfig::Anthropic(http(
+                "https://api.anthropic.com/v1",
+                "claude-3-5-haiku-latest",
+                &self.anthropic_api_key,
+            )),
+            other => bail!("LLM_PROVIDER must be local, openai or anthropic, not {other:?}"),
         })
     }
 

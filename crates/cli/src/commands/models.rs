@@ -10,8 +10,50 @@ use crate::cli::ModelsCommand;
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, command: ModelsCommand) -> anyhow::Result<()> {
-    let ModelsCommand::Fetch { with_base } = command;
-    fetch(settings, FetchOptions { with_base })
+    match command {
+        ModelsCommand::Fetch { with_base } => fetch(settings, FetchOptions { with_base }),
+        ModelsCommand::Check => check(settings),
+    }
+}
+
+/// Loads each engine and runs one small input through it.
+fn check(settings: &Settings) -> anyhow::Result<()> {
+    use switchboard_engines::embeddings::Embedder as _;
+    use switchboard_engines::llm::{ChatOptions, Message};
+
+    let asr = settings.asr()?.build()?;
+    let silence = audio::DecodedAudio {
+        source_rate: audio::TARGET_RATE,
+        channels: vec![vec![0.0; audio::TARGET_RATE as usize]],
+    };
+    asr.transcribe(&silence)?;
+    let info = asr.info();
+    println!("speech-to-text: {} {} — ok", info.engine, info.model);
+
+    #[cfg(feature = "models")]
+    {
+        let embedder =
+            switchboard_engines::embeddings::minilm::MiniLm::load(&settings.embedding_model_dir())?;
+        embedder.embed("hello")?;
+        println!("embeddings: {} — ok", embedder.model());
+    }
+    #[cfg(not(feature = "models"))]
+    let _ = settings.embedding_model_dir();
+
+    let llm = settings.llm()?.build()?;
+    let reply = llm.chat(
+        &[Message::user("Reply with the word ready.")],
+        &ChatOptions {
+            max_tokens: 8,
+            temperature: 0.0,
+        },
+    )?;
+    let info = llm.info();
+    println!(
+        "language model: {} {} — ok ({} tokens)",
+        info.engine, info.model, reply.output_tokens
+    );
+    Ok(())
 }
 
 /// Makes sure the default models are in place (used by `demo` too).

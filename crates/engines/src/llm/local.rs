@@ -155,7 +155,9 @@ fn tokenizer_from_gguf(content: &gguf_file::Content) -> Result<Tokenizer, String
         .filter(|t| t.starts_with("<|") && t.ends_with("|>"))
         .map(|t| AddedToken::from(t.clone(), true))
         .collect();
-    tokenizer.add_special_tokens(specials).map_err(|e| e.to_string())?;
+    tokenizer
+        .add_special_tokens(specials)
+        .map_err(|e| e.to_string())?;
     Ok(tokenizer)
 }
 

@@ -160,6 +160,32 @@ pub trait LanguageModel: Send + Sync {
 
 pub const JSON_ATTEMPTS: usize = 3;
 
+/// Which language model to run (setting `LLM_PROVIDER`).
+#[derive(Debug, Clone)]
+pub enum LlmConfig {
+    /// The embedded GGUF model (setting `LOCAL_LLM_MODEL`).
+    Local {
+        model: std::path::PathBuf,
+    },
+    OpenAi(HttpLlmConfig),
+    Anthropic(HttpLlmConfig),
+}
+
+impl LlmConfig {
+    pub fn build(self) -> Result<std::sync::Arc<dyn LanguageModel>, LlmError> {
+        match self {
+            #[cfg(feature = "candle")]
+            Self::Local { model } => Ok(std::sync::Arc::new(local::LocalLlm::load(&model)?)),
+            #[cfg(not(feature = "candle"))]
+            Self::Local { .. } => Err(LlmError::Failed(
+                "this build has no embedded model (feature `candle`); set LLM_PROVIDER=openai or anthropic".into(),
+            )),
+            Self::OpenAi(config) => Ok(std::sync::Arc::new(OpenAiCompatible::new(config)?)),
+            Self::Anthropic(config) => Ok(std::sync::Arc::new(Anthropic::new(config)?)),
+        }
+    }
+}
+
 /// The first balanced `{…}` in `text` that parses (models wrap JSON in prose or fences).
 pub fn extract_json(text: &str) -> Option<Value> {
     let bytes = text.as_bytes();
