@@ -45,6 +45,9 @@ pub enum Command {
     /// Model files (speech-to-text, embeddings, language model).
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Synthetic sample calls with known transcripts.
+    #[command(subcommand)]
+    Samples(SamplesCommand),
     /// Transcribe an audio file with the configured speech-to-text engine and print it.
     Transcribe {
         file: PathBuf,
@@ -74,6 +77,16 @@ pub enum IngestCommand {
         provider: String,
         #[arg(long)]
         tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SamplesCommand {
+    /// Synthesise the scripted dialogues (espeak-ng, festival, sox) into `<out>/16k`,
+    /// `<out>/8k-ulaw` (with metadata sidecars, ready for `import`) and `<out>/transcripts`.
+    Generate {
+        #[arg(long, default_value = "data/samples")]
+        out: PathBuf,
     },
 }
 

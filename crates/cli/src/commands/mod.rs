@@ -4,6 +4,7 @@ mod demo;
 mod import;
 mod ingest;
 mod models;
+mod samples;
 mod secrets;
 mod serve;
 mod tenant;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import::run(Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
         }
         Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
+        Command::Samples(crate::cli::SamplesCommand::Generate { out }) => samples::generate(&out),
         Command::Models(command) => models::run(&Settings::load(config)?, command),
         Command::Transcribe { file, json } => {
             models::transcribe(&Settings::load(config)?, &file, json).await

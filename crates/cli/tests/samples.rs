@@ -1,0 +1,127 @@
+//! `switchboard samples generate` makes stereo and μ-law calls with sidecars and known
+//! transcripts; with the models fetched, whisper's word error rate on them is bounded and
+//! the per-voice figures are printed (they go in BENCHMARKS.md).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use switchboard_engines::asr::word_error_rate as wer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn required() -> bool {
+    std::env::var("SWITCHBOARD_REQUIRE_MODEL_TESTS").is_ok_and(|v| v == "1")
+}
+
+fn run(data: &Path, args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn generated_calls_have_sidecars_transcripts_and_transcribe() {
+    let tools = ["espeak-ng", "text2wave", "sox"];
+    if let Some(missing) = tools
+        .iter()
+        .find(|t| Command::new(t).arg("--help").output().is_err())
+    {
+        assert!(!required(), "{missing} is required");
+        eprintln!("skipped: {missing} is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("samples");
+    run(
+        dir.path(),
+        &["samples", "generate", "--out", out.to_str().unwrap()],
+    );
+
+    let transcripts: Vec<_> = std::fs::read_dir(out.join("transcripts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(transcripts.len(), 5);
+    for variant in ["16k", "8k-ulaw"] {
+        for t in &transcripts {
+            let id = t.file_stem().unwrap().to_str().unwrap();
+            let wav = std::fs::read(out.join(variant).join(format!("{id}.wav"))).unwrap();
+            // RIFF header: channels at 22, sample rate at 24, format tag at 20 (7 = μ-law).
+            let channels = u16::from_le_bytes([wav[22], wav[23]]);
+            let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
+            assert_eq!(channels, 2, "{variant}/{id}");
+            assert_eq!(rate, if variant == "16k" { 16_000 } else { 8_000 });
+            let meta: Value = serde_json::from_slice(
+                &std::fs::read(out.join(variant).join(format!("{id}.json"))).unwrap(),
+            )
+            .unwrap();
+            for field in [
+                "calling_party",
+                "called_party",
+                "started_at",
+                "ended_at",
+                "direction",
+                "agent",
+            ] {
+                assert!(!meta[field].is_null(), "{id}: {field}");
+            }
+        }
+    }
+
+    let Some(models) = std::env::var_os("SWITCHBOARD_TEST_MODELS") else {
+        assert!(!required(), "SWITCHBOARD_TEST_MODELS must be set");
+        return;
+    };
+    let models = Path::new(&models);
+    let mut total = (0.0, 0);
+    for variant in ["16k", "8k-ulaw"] {
+        for t in &transcripts {
+            let known: Value = serde_json::from_slice(&std::fs::read(t).unwrap()).unwrap();
+            let id = known["id"].as_str().unwrap();
+            let json = run(
+                models,
+                &[
+                    "transcribe",
+                    "--json",
+                    out.join(variant)
+                        .join(format!("{id}.wav"))
+                        .to_str()
+                        .unwrap(),
+                ],
+            );
+            let got: Value = serde_json::from_str(&json).unwrap();
+            for (channel, speaker) in [(0, "agent"), (1, "customer")] {
+                let reference: Vec<&str> = known["turns"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|turn| turn["channel"] == channel)
+                    .map(|turn| turn["text"].as_str().unwrap())
+                    .collect();
+                let hypothesis: Vec<&str> = got["utterances"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|u| u["channel"] == channel)
+                    .map(|u| u["text"].as_str().unwrap())
+                    .collect();
+                let w = wer(&reference.join(" "), &hypothesis.join(" "));
+                let voice = known["voices"][speaker].as_str().unwrap();
+                println!("WER {variant} {voice} {id} {speaker}: {w:.3}");
+                total = (total.0 + w, total.1 + 1);
+            }
+        }
+    }
+    let mean = total.0 / f64::from(total.1);
+    println!("mean WER {mean:.3}");
+    assert!(mean < 0.35, "mean WER {mean}");
+}
