@@ -1,0 +1,55 @@
+//! Throughput of the embedded models: MiniLM sentences/s at batch 1 and 32, SmolLM2
+//! tokens/s. Needs the fetched models:
+//! `SWITCHBOARD_TEST_MODELS=<data dir> cargo bench -p switchboard-engines --features candle --bench models`
+
+use std::time::Instant;
+
+fn main() {
+    #[cfg(feature = "candle")]
+    run();
+    #[cfg(not(feature = "candle"))]
+    eprintln!("build with --features candle");
+}
+
+#[cfg(feature = "candle")]
+fn run() {
+    use switchboard_engines::embeddings::Embedder;
+    use switchboard_engines::embeddings::minilm::MiniLm;
+    use switchboard_engines::llm::local::LocalLlm;
+    use switchboard_engines::llm::{ChatOptions, LanguageModel, Message};
+    use switchboard_engines::models::ModelFiles;
+
+    let Some(data) = std::env::var_os("SWITCHBOARD_TEST_MODELS") else {
+        eprintln!("set SWITCHBOARD_TEST_MODELS to a data dir with fetched models");
+        return;
+    };
+    let files = ModelFiles::under(std::path::Path::new(&data));
+    let sentences: Vec<String> = (0..256)
+        .map(|i| format!("Customer {i} asked to change the address on policy number {} before the renewal date.", 1000 + i))
+        .collect();
+    let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let minilm = MiniLm::load(&files.minilm_dir()).unwrap();
+    minilm.embed_batch(&texts[..8]).unwrap();
+    for batch in [1usize, 32] {
+        let started = Instant::now();
+        for chunk in texts.chunks(batch) {
+            minilm.embed_batch(chunk).unwrap();
+        }
+        let rate = texts.len() as f64 / started.elapsed().as_secs_f64();
+        println!("embeddings all-MiniLM-L6-v2 batch {batch:>2}: {rate:.0} sentences/s");
+    }
+
+    let llm = LocalLlm::load(&files.smollm2()).unwrap();
+    let messages = [Message::user("Write three sentences about fixing a leaking boiler.")];
+    let options = ChatOptions { max_tokens: 64, temperature: 0.0 };
+    llm.chat(&messages, &ChatOptions { max_tokens: 4, temperature: 0.0 }).unwrap();
+    let started = Instant::now();
+    let reply = llm.chat(&messages, &options).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "local LLM SmolLM2-135M Q4_1: {} prompt + {} generated tokens in {seconds:.2} s = {:.1} generated tokens/s",
+        reply.input_tokens,
+        reply.output_tokens,
+        reply.output_tokens as f64 / seconds
+    );
+}
