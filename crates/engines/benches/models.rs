@@ -40,9 +40,21 @@ fn run() {
     }
 
     let llm = LocalLlm::load(&files.smollm2()).unwrap();
-    let messages = [Message::user("Write three sentences about fixing a leaking boiler.")];
-    let options = ChatOptions { max_tokens: 64, temperature: 0.0 };
-    llm.chat(&messages, &ChatOptions { max_tokens: 4, temperature: 0.0 }).unwrap();
+    let messages = [Message::user(
+        "Write three sentences about fixing a leaking boiler.",
+    )];
+    let options = ChatOptions {
+        max_tokens: 64,
+        temperature: 0.0,
+    };
+    llm.chat(
+        &messages,
+        &ChatOptions {
+            max_tokens: 4,
+            temperature: 0.0,
+        },
+    )
+    .unwrap();
     let started = Instant::now();
     let reply = llm.chat(&messages, &options).unwrap();
     let seconds = started.elapsed().as_secs_f64();
