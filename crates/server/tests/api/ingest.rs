@@ -10,6 +10,14 @@ use switchboard_ingest::{Provider, SyncContext, sync_provider, sync_tenant};
 use switchboard_store::repo::syncs;
 
 use crate::fixtures::wav;
+
+/// The run recorded for tenant `id` in `sync_provider`'s result.
+fn run_of(runs: &[(switchboard_core::TenantId, syncs::SyncRun)], id: &str) -> syncs::SyncRun {
+    runs.iter()
+        .find(|(t, _)| t.as_str() == id)
+        .map(|(_, r)| r.clone())
+        .unwrap_or_else(|| panic!("no run for {id}"))
+}
 use crate::harness::{Auth, TestApp, TestTenant};
 use crate::provider_sim::{Account, Faults, ProviderSim, Recording};
 
@@ -89,12 +97,7 @@ async fn every_good_recording_is_ingested_once_and_a_bad_tenant_is_isolated() {
     let runs = sync_provider(&context(&app), &app.operator, Provider::Oak, None)
         .await
         .unwrap();
-    let run = |id: &str| {
-        runs.iter()
-            .find(|(t, _)| t.as_str() == id)
-            .map(|(_, r)| r.clone())
-            .unwrap()
-    };
+    let run = |id: &str| run_of(&runs, id);
     assert_eq!(
         runs.len(),
         3,
@@ -337,12 +340,7 @@ async fn dropped_objects_become_calls_once_and_stay_in_their_tenant() {
     let runs = sync_provider(&context(&app), &app.operator, Provider::BucketDrop, None)
         .await
         .unwrap();
-    let run = |id: &str| {
-        runs.iter()
-            .find(|(t, _)| t.as_str() == id)
-            .map(|(_, r)| r.clone())
-            .unwrap()
-    };
+    let run = |id: &str| run_of(&runs, id);
     let (ra, rb) = (run("tenant-a"), run("tenant-b"));
     assert_eq!((ra.fetched, ra.failed), (1, 1), "{ra:?}");
     assert!(
@@ -406,12 +404,7 @@ async fn a_provider_that_times_out_fails_its_tenant_only() {
     let runs = sync_provider(&ctx, &app.operator, Provider::Oak, None)
         .await
         .unwrap();
-    let run = |id: &str| {
-        runs.iter()
-            .find(|(t, _)| t.as_str() == id)
-            .map(|(_, r)| r.clone())
-            .unwrap()
-    };
+    let run = |id: &str| run_of(&runs, id);
     assert!(
         run("tenant-slow")
             .error
