@@ -7,6 +7,7 @@
 pub mod asr;
 pub mod audio;
 pub mod embeddings;
+mod http_api;
 pub mod llm;
 pub mod models;
 pub mod sentiment;

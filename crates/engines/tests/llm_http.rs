@@ -2,6 +2,8 @@
 //! API's wire format: replies and usage, 429 with Retry-After, 5xx/529, refusals,
 //! timeouts, and `json()` retrying an invalid reply.
 
+mod support;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,24 +42,11 @@ fn serve(script: Vec<Reply>) -> (String, Shared) {
         script: script.into(),
         requests: Vec::new(),
     }));
-    let state = fake.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/v1/chat/completions", post(openai))
-                .route("/v1/messages", post(anthropic))
-                .with_state(state);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (format!("http://{}/v1", rx.recv().unwrap()), fake)
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", post(openai))
+        .route("/v1/messages", post(anthropic))
+        .with_state(fake.clone());
+    (format!("{}/v1", support::serve_on_loopback(app)), fake)
 }
 
 async fn next(fake: &Shared, headers: HeaderMap, body: Value) -> Reply {

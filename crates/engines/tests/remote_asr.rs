@@ -1,6 +1,8 @@
 //! The remote engine against a loopback server speaking OpenAI's transcription API
 //! (`POST /v1/audio/transcriptions`, multipart, `verbose_json`).
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,22 +23,10 @@ struct Seen {
 
 /// Serves `/v1/audio/transcriptions` with `mode` and returns its base URL.
 fn server(mode: &'static str, seen: Arc<Mutex<Seen>>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .route("/v1/audio/transcriptions", post(transcribe))
-                .with_state((mode, seen));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}/v1", rx.recv().unwrap())
+    let app = axum::Router::new()
+        .route("/v1/audio/transcriptions", post(transcribe))
+        .with_state((mode, seen));
+    format!("{}/v1", support::serve_on_loopback(app))
 }
 
 async fn transcribe(

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{AsrError, EngineInfo, SpeechToText, Utterance};
 use crate::audio::{TARGET_RATE, encode_wav_pcm16};
+use crate::http_api;
 
 #[derive(Debug, Clone)]
 pub struct RemoteAsrConfig {
@@ -91,19 +92,13 @@ impl SpeechToText for RemoteAsr {
             AsrError::Unavailable(format!("{}", e.without_url()))
         })?;
         let status = response.status();
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        if http_api::retryable(status) {
             return Err(AsrError::Unavailable(format!("HTTP {status}")));
         }
         if !status.is_success() {
             let body = response.text().unwrap_or_default();
-            let message = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| {
-                    v.pointer("/error/message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_string)
-                })
-                .unwrap_or_else(|| format!("HTTP {status}"));
+            let message =
+                http_api::error_message(&body).unwrap_or_else(|| format!("HTTP {status}"));
             return Err(AsrError::Failed(message));
         }
         let body: VerboseJson = response

@@ -1,4 +1,4 @@
-//! The retry loop shared by the HTTP clients: 429 and 5xx (and Anthropic's 529) are
+//! The retry loop shared by the HTTP clients: 429 and 5xx (Anthropic's 529 included) are
 //! retried honouring `Retry-After`, timeouts and connection errors with backoff; other
 //! 4xx answers are refusals. Error texts never include request headers (the API key).
 
@@ -9,6 +9,7 @@ use reqwest::blocking::{RequestBuilder, Response};
 use serde_json::Value;
 
 use super::{HttpLlmConfig, LlmError};
+use crate::http_api;
 
 pub fn client(config: &HttpLlmConfig) -> Result<reqwest::blocking::Client, LlmError> {
     reqwest::blocking::Client::builder()
@@ -37,7 +38,7 @@ pub fn send_json(
                 let status = response.status();
                 let retry_after = retry_after(&response);
                 let message = error_message(response, status);
-                if !retryable(status) {
+                if !http_api::retryable(status) {
                     return Err(LlmError::Refused(message));
                 }
                 last = message;
@@ -56,10 +57,6 @@ pub fn send_json(
         }
     }
     Err(LlmError::Unavailable(last))
-}
-
-fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() || status.as_u16() == 529
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -81,18 +78,11 @@ fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs_f64)
 }
 
-/// `error.message` from either API's error body, else the status.
+/// `HTTP <status>: <error.message>`, or the status alone.
 fn error_message(response: Response, status: StatusCode) -> String {
     let body = response.text().unwrap_or_default();
-    serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .map_or_else(
-            || format!("HTTP {status}"),
-            |m| format!("HTTP {status}: {m}"),
-        )
+    http_api::error_message(&body).map_or_else(
+        || format!("HTTP {status}"),
+        |m| format!("HTTP {status}: {m}"),
+    )
 }

@@ -237,12 +237,8 @@ pub fn convert(
         )?;
         w.ffn(&g, &c)?;
     }
-    out_flush(w.out)?;
+    w.out.flush()?;
     Ok(hp)
-}
-
-fn out_flush(out: &mut impl Write) -> std::io::Result<()> {
-    out.flush()
 }
 
 fn write_i32(out: &mut impl Write, v: usize) -> Result<(), ConvertError> {

@@ -60,3 +60,21 @@ pub fn speak(text: &str, out: &Path) {
         &["-s", "150", "-w", out.to_str().unwrap(), text],
     );
 }
+
+/// Serves `app` on a loopback port from a thread with its own runtime (the engines are
+/// blocking clients) and returns `http://<addr>`.
+pub fn serve_on_loopback(app: axum::Router) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
