@@ -67,13 +67,32 @@ fn corrupt_files_are_typed_errors_not_panics() {
     let wav = dir.path().join("s.wav");
     support::speak("hello there", &wav);
     let bytes = std::fs::read(&wav).unwrap();
-    // Truncations and bit flips at many offsets: always Ok or a typed error.
-    for cut in [12, 40, 44, 45, 100, bytes.len() / 2] {
-        let _ = decode(&bytes[..cut], DecodeLimits::default());
+    let full = decode(&bytes, DecodeLimits::default())
+        .unwrap()
+        .duration_seconds();
+    // A cut inside the header is an error; a cut inside the samples keeps what came before.
+    for cut in [0, 12, 40] {
+        assert!(
+            decode(&bytes[..cut], DecodeLimits::default()).is_err(),
+            "cut at {cut}"
+        );
     }
+    for cut in [100, bytes.len() / 2] {
+        let partial = decode(&bytes[..cut], DecodeLimits::default())
+            .unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+        assert!(partial.duration_seconds() < full, "cut at {cut}");
+    }
+    // Bit flips in the header: audio or a typed error, and never the panic backstop (a
+    // codec that panicked would surface as "the decoder failed on this input").
     for i in (0..200).step_by(3) {
         let mut damaged = bytes.clone();
         damaged[i] ^= 0xA5;
-        let _ = decode(&damaged, DecodeLimits::default());
+        if let Err(err) = decode(&damaged, DecodeLimits::default()) {
+            assert!(
+                !err.to_string().contains("decoder failed"),
+                "flip at {i}: {err}"
+            );
+            assert!(err.code().starts_with("audio_"));
+        }
     }
 }
