@@ -92,6 +92,8 @@ pub async fn accept(
         status: "received".into(),
         failure_stage: None,
         failure_reason: None,
+        failure_attempts: None,
+        result_version: 1,
         created_at: now,
         updated_at: now,
     };

@@ -117,6 +117,15 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option
 /// worker took the job over, and its result wins).
 pub async fn complete(db: &Db, job: &ClaimedJob) -> StoreResult<bool> {
     let mut tx = db.write(&job.scope).await?;
+    let done = complete_in(&mut tx, job).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`complete`] inside the caller's transaction, so a stage's result, the call's new state, the
+/// next stage's job and this job's end commit together. On `false` the caller rolls back.
+pub async fn complete_in(tx: &mut TenantTx, job: &ClaimedJob) -> StoreResult<bool> {
+    check_tenant(tx, job)?;
     let done = sqlx::query(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, updated_at = $1 \
          WHERE tenant_id = $2 AND id = $3 AND state = 'running' AND lease_owner = $4",
@@ -127,8 +136,16 @@ pub async fn complete(db: &Db, job: &ClaimedJob) -> StoreResult<bool> {
     .bind(&job.worker)
     .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(done.rows_affected() == 1)
+}
+
+fn check_tenant(tx: &TenantTx, job: &ClaimedJob) -> StoreResult<()> {
+    if tx.tenant() != job.scope.tenant() {
+        return Err(StoreError::Invalid(
+            "a job can only be finished in its own tenant's transaction".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The wait before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at 10 minutes.
@@ -144,9 +161,24 @@ pub async fn fail(
     reason: &str,
     retry_in: Duration,
 ) -> StoreResult<bool> {
-    let dead = job.attempts >= job.max_attempts;
-    let now = now_ms();
     let mut tx = db.write(&job.scope).await?;
+    let dead = fail_in(&mut tx, job, reason, retry_in, false).await?;
+    tx.commit().await?;
+    Ok(dead)
+}
+
+/// [`fail`] inside the caller's transaction; `give_up` parks the job as dead at once (a failure
+/// that no retry can fix, such as corrupt audio). Returns whether the job is now dead.
+pub async fn fail_in(
+    tx: &mut TenantTx,
+    job: &ClaimedJob,
+    reason: &str,
+    retry_in: Duration,
+    give_up: bool,
+) -> StoreResult<bool> {
+    check_tenant(tx, job)?;
+    let dead = give_up || job.attempts >= job.max_attempts;
+    let now = now_ms();
     sqlx::query(
         "UPDATE jobs SET state = $1, run_at = $2, lease_owner = NULL, lease_until = 0, last_error = $3, updated_at = $4 \
          WHERE tenant_id = $5 AND id = $6 AND lease_owner = $7",
@@ -160,8 +192,29 @@ pub async fn fail(
     .bind(&job.worker)
     .execute(tx.conn())
     .await?;
-    tx.commit().await?;
     Ok(dead)
+}
+
+/// Queues `kind` for `call_id` again with fresh attempts, whether it is new, done or dead (a
+/// re-analysis, or an admin's retry of a failed call). A job that is queued or running now is
+/// left alone. Returns whether the job is (now) waiting to run.
+pub async fn requeue(tx: &mut TenantTx, kind: &str, call_id: &str) -> StoreResult<bool> {
+    if enqueue(tx, kind, call_id).await? {
+        return Ok(true);
+    }
+    let tenant = tx.tenant().clone();
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'ready', attempts = 0, run_at = $1, last_error = NULL, lease_owner = NULL, \
+         lease_until = 0, updated_at = $1 WHERE tenant_id = $2 AND kind = $3 AND call_id = $4 AND state IN ('done', 'dead')",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(kind)
+    .bind(call_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

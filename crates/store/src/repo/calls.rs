@@ -21,6 +21,10 @@ pub struct Call {
     pub status: String,
     pub failure_stage: Option<String>,
     pub failure_reason: Option<String>,
+    /// Attempts made by the stage that failed.
+    pub failure_attempts: Option<i64>,
+    /// The current result version: 1, bumped by each re-analysis.
+    pub result_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -37,7 +41,8 @@ impl Call {
 }
 
 const COLUMNS: &str = "id, source, provider_recording_id, content_sha256, audio_format, audio_bytes, \
-                       meta, status, failure_stage, failure_reason, created_at, updated_at";
+                       meta, status, failure_stage, failure_reason, failure_attempts, result_version, \
+                       created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> StoreResult<Call> {
     let meta: String = row.try_get("meta")?;
@@ -53,6 +58,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Call> {
         status: row.try_get("status")?,
         failure_stage: row.try_get("failure_stage")?,
         failure_reason: row.try_get("failure_reason")?,
+        failure_attempts: row.try_get("failure_attempts")?,
+        result_version: row.try_get("result_version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -61,7 +68,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Call> {
 pub(crate) async fn insert(tx: &mut TenantTx, call: &Call) -> StoreResult<()> {
     let tenant = tx.tenant().clone();
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO calls (tenant_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO calls (tenant_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     )))
     .bind(tenant.as_str())
     .bind(&call.id)
@@ -74,6 +81,8 @@ pub(crate) async fn insert(tx: &mut TenantTx, call: &Call) -> StoreResult<()> {
     .bind(&call.status)
     .bind(call.failure_stage.as_deref())
     .bind(call.failure_reason.as_deref())
+    .bind(call.failure_attempts)
+    .bind(call.result_version)
     .bind(call.created_at)
     .bind(call.updated_at)
     .execute(tx.conn())
@@ -148,4 +157,63 @@ pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Cal
     .fetch_all(tx.conn())
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Moves a call to `status` (a pipeline stage finished), clearing any earlier failure.
+pub async fn set_status(tx: &mut TenantTx, id: &str, status: &str) -> StoreResult<()> {
+    let tenant = tx.tenant().clone();
+    let done = sqlx::query(
+        "UPDATE calls SET status = $1, failure_stage = NULL, failure_reason = NULL, failure_attempts = NULL, \
+         updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(status)
+    .bind(crate::clock::now_ms())
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("call"));
+    }
+    Ok(())
+}
+
+/// Marks a call `failed` at `stage`, with the reason and the attempts made.
+pub async fn set_failed(
+    tx: &mut TenantTx,
+    id: &str,
+    stage: &str,
+    reason: &str,
+    attempts: i64,
+) -> StoreResult<()> {
+    let tenant = tx.tenant().clone();
+    sqlx::query(
+        "UPDATE calls SET status = 'failed', failure_stage = $1, failure_reason = $2, failure_attempts = $3, \
+         updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+    )
+    .bind(stage)
+    .bind(reason)
+    .bind(attempts)
+    .bind(crate::clock::now_ms())
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Starts a new result version (a re-analysis); returns it.
+pub async fn bump_result_version(tx: &mut TenantTx, id: &str) -> StoreResult<i64> {
+    let tenant = tx.tenant().clone();
+    let row = sqlx::query(
+        "UPDATE calls SET result_version = result_version + 1, updated_at = $1 \
+         WHERE tenant_id = $2 AND id = $3 RETURNING result_version",
+    )
+    .bind(crate::clock::now_ms())
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(StoreError::NotFound("call"))?;
+    Ok(row.try_get("result_version")?)
 }

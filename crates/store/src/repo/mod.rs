@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod calls;
 pub mod platform_accounts;
+pub mod results;
 pub mod secrets;
 pub mod sessions;
 pub mod syncs;

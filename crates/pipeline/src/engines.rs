@@ -1,0 +1,54 @@
+//! The engines a worker uses, loaded on first use: a missing model file then fails the jobs that
+//! need it, with the error naming the setting to fix, instead of stopping the server. A failed
+//! load is tried again by the next job (after `switchboard models fetch`, say).
+
+use std::sync::{Arc, Mutex};
+
+use switchboard_engines::SentimentEngine;
+use switchboard_engines::asr::SpeechToText;
+use switchboard_engines::embeddings::Embedder;
+use switchboard_engines::llm::LanguageModel;
+
+type Builder<T> = Box<dyn Fn() -> Result<Arc<T>, String> + Send + Sync>;
+
+pub struct LazyEngine<T: ?Sized> {
+    build: Builder<T>,
+    loaded: Mutex<Option<Arc<T>>>,
+}
+
+impl<T: ?Sized> LazyEngine<T> {
+    pub fn new(build: impl Fn() -> Result<Arc<T>, String> + Send + Sync + 'static) -> Self {
+        LazyEngine {
+            build: Box::new(build),
+            loaded: Mutex::new(None),
+        }
+    }
+
+    /// An engine that is already loaded (tests, or an engine built elsewhere).
+    pub fn ready(engine: Arc<T>) -> Self {
+        LazyEngine {
+            build: Box::new(|| Err("unreachable: the engine was given loaded".into())),
+            loaded: Mutex::new(Some(engine)),
+        }
+    }
+
+    /// The engine, loading it if needed. Blocking: call from a blocking thread.
+    pub fn get(&self) -> Result<Arc<T>, String> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(engine) = loaded.as_ref() {
+            return Ok(engine.clone());
+        }
+        let engine = (self.build)()?;
+        *loaded = Some(engine.clone());
+        Ok(engine)
+    }
+}
+
+pub struct Engines {
+    pub asr: LazyEngine<dyn SpeechToText>,
+    pub sentiment: Arc<dyn SentimentEngine>,
+    pub embedder: LazyEngine<dyn Embedder>,
+    /// The platform's hosted or self-hosted model (`LLM_PROVIDER` openai/anthropic), used when a
+    /// tenant's ai-config asks for it; `None` when the platform runs the embedded default.
+    pub language_model: Option<LazyEngine<dyn LanguageModel>>,
+}

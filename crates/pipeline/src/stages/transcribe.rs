@@ -1,0 +1,116 @@
+//! Transcribe (SPEC §4.2): the recording → `raw/<call_id>.json`. Stereo channels are speakers
+//! (the metadata's `channels` map, e.g. `{"0": "agent", "1": "customer"}`, or by default channel
+//! 0 = agent, 1 = customer); a mono recording's utterances are `unknown`.
+
+use std::time::Instant;
+
+use switchboard_core::Area;
+use switchboard_engines::audio::{self, DecodeLimits};
+use switchboard_store::queue::ClaimedJob;
+
+use super::{StageError, blocking, finish, load_call, raw_name, write_json};
+use crate::record::{RawTranscript, Speaker, Utterance};
+use crate::stage::Stage;
+use crate::worker::Pipeline;
+
+pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), StageError> {
+    let started = Instant::now();
+    let call = load_call(pipeline, job).await?;
+    let objects = pipeline.storage.tenant(&job.scope)?;
+    let bytes = objects.get(Area::Input, &call.audio_name()).await?;
+    let ai = super::ai_config(&objects).await?;
+    let limits = DecodeLimits {
+        max_seconds: pipeline.settings.max_audio_seconds,
+    };
+    let engines = pipeline.engines.clone();
+    let (transcript, channels) = blocking(move || {
+        let decoded = audio::decode(&bytes, limits)
+            .map_err(|e| StageError::permanent(format!("{} ({})", e, e.code())))?;
+        let asr = engines.asr.get().map_err(StageError::retry)?;
+        let transcript = asr.transcribe(&decoded).map_err(|e| {
+            if e.retryable() {
+                StageError::retry(e.to_string())
+            } else {
+                StageError::permanent(e.to_string())
+            }
+        })?;
+        Ok((transcript, decoded.channels.len()))
+    })
+    .await?;
+    let speakers = channel_speakers(&call.meta, channels);
+    let utterances = transcript
+        .utterances
+        .into_iter()
+        .enumerate()
+        .map(|(index, u)| Utterance {
+            index,
+            speaker: speakers.get(u.channel).copied().unwrap_or(Speaker::Unknown),
+            channel: u.channel,
+            start_ms: u.start_ms,
+            end_ms: u.end_ms,
+            text: u.text.trim().to_owned(),
+            confidence: u.confidence,
+        })
+        .collect();
+    let raw = RawTranscript {
+        call_id: call.id.clone(),
+        language: ai.language,
+        engine: transcript.engine,
+        duration_ms: transcript.duration_ms,
+        channels,
+        utterances,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    write_json(&objects, &raw_name(&call.id), &raw).await?;
+    finish(pipeline, job, Stage::Transcribe, None).await?;
+    Ok(())
+}
+
+/// The speaker on each channel.
+pub(crate) fn channel_speakers(meta: &serde_json::Value, channels: usize) -> Vec<Speaker> {
+    if channels < 2 {
+        return vec![Speaker::Unknown; channels];
+    }
+    let mut speakers: Vec<Speaker> = (0..channels)
+        .map(|c| match c {
+            0 => Speaker::Agent,
+            1 => Speaker::Customer,
+            _ => Speaker::Unknown,
+        })
+        .collect();
+    if let Some(map) = meta.get("channels").and_then(|c| c.as_object()) {
+        for (channel, role) in map {
+            let (Ok(channel), Some(role)) = (channel.parse::<usize>(), role.as_str()) else {
+                continue;
+            };
+            let speaker = match role.to_ascii_lowercase().as_str() {
+                "agent" => Speaker::Agent,
+                "customer" | "caller" => Speaker::Customer,
+                _ => Speaker::Unknown,
+            };
+            if let Some(slot) = speakers.get_mut(channel) {
+                *slot = speaker;
+            }
+        }
+    }
+    speakers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn channel_map_from_metadata_or_default() {
+        assert_eq!(
+            channel_speakers(&json!({}), 2),
+            [Speaker::Agent, Speaker::Customer]
+        );
+        assert_eq!(
+            channel_speakers(&json!({"channels": {"0": "customer", "1": "agent"}}), 2),
+            [Speaker::Customer, Speaker::Agent]
+        );
+        assert_eq!(channel_speakers(&json!({}), 1), [Speaker::Unknown]);
+    }
+}

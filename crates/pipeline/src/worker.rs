@@ -1,0 +1,172 @@
+//! Workers: claim a due job, run its stage under the job's tenant, record the outcome. A failure
+//! goes back to the queue with backoff, or — after the last attempt, or at once when no retry
+//! can help — marks the call `failed` with the stage, the reason and the attempts. A worker
+//! that dies mid-job loses nothing: its lease expires and another worker takes the job over.
+//! Shutdown is graceful: a worker finishes the job in hand, then stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_store::queue::{self, ClaimedJob};
+use switchboard_store::repo::calls;
+use switchboard_store::{Db, Storage, StoreResult};
+use tokio::sync::watch;
+
+use crate::engines::Engines;
+use crate::stage::Stage;
+use crate::stages::{self, StageError};
+
+#[derive(Clone, Debug)]
+pub struct PipelineSettings {
+    /// How long a claimed job is a worker's before others may take it over.
+    pub lease: Duration,
+    /// How long an idle worker waits before looking again.
+    pub poll: Duration,
+    /// Longer recordings fail with `audio_too_long` (setting `MAX_AUDIO_SECONDS`).
+    pub max_audio_seconds: f64,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            lease: Duration::from_secs(900),
+            poll: Duration::from_secs(1),
+            max_audio_seconds: switchboard_engines::audio::DecodeLimits::default().max_seconds,
+        }
+    }
+}
+
+pub struct Pipeline {
+    pub db: Db,
+    pub storage: Storage,
+    pub engines: Arc<Engines>,
+    pub settings: PipelineSettings,
+}
+
+/// What one look at the queue did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Worked {
+    Idle,
+    Done {
+        stage: Stage,
+        call_id: String,
+    },
+    Failed {
+        stage: Stage,
+        call_id: String,
+        dead: bool,
+    },
+}
+
+impl Pipeline {
+    /// Claims and runs at most one job.
+    pub async fn work_once(&self, worker: &str) -> StoreResult<Worked> {
+        let Some(job) = queue::claim(&self.db, worker, self.settings.lease).await? else {
+            return Ok(Worked::Idle);
+        };
+        let Some(stage) = Stage::from_kind(&job.kind) else {
+            let reason = format!("unknown job kind \"{}\"", job.kind);
+            let dead = self
+                .record_failure(&job, &job.kind.clone(), StageError::permanent(reason))
+                .await?;
+            return Ok(Worked::Failed {
+                stage: Stage::Transcribe,
+                call_id: job.call_id,
+                dead,
+            });
+        };
+        let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), attempt = job.attempts);
+        let _enter = span.enter();
+        let outcome = stages::run(self, &job, stage).await;
+        drop(_enter);
+        match outcome {
+            Ok(()) => {
+                tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), "stage done");
+                Ok(Worked::Done {
+                    stage,
+                    call_id: job.call_id,
+                })
+            }
+            Err(error) => {
+                let dead = self.record_failure(&job, stage.kind(), error).await?;
+                Ok(Worked::Failed {
+                    stage,
+                    call_id: job.call_id,
+                    dead,
+                })
+            }
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        job: &ClaimedJob,
+        stage: &str,
+        error: StageError,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.write(&job.scope).await?;
+        let dead = queue::fail_in(
+            &mut tx,
+            job,
+            &error.reason,
+            queue::backoff(job.attempts),
+            error.permanent,
+        )
+        .await?;
+        if dead {
+            calls::set_failed(&mut tx, &job.call_id, stage, &error.reason, job.attempts).await?;
+        }
+        tx.commit().await?;
+        tracing::warn!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage, attempt = job.attempts, dead, reason = %error.reason, "stage failed");
+        Ok(dead)
+    }
+
+    /// Runs due jobs until none is left; returns how many ran. For the CLI and tests.
+    pub async fn run_until_idle(&self, worker: &str) -> StoreResult<usize> {
+        let mut ran = 0;
+        while self.work_once(worker).await? != Worked::Idle {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// `concurrency` workers until `shutdown` turns true; each finishes its job in hand first.
+    pub async fn run_workers(
+        self: Arc<Self>,
+        name: &str,
+        concurrency: usize,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        let mut handles = Vec::new();
+        for i in 0..concurrency.max(1) {
+            let pipeline = self.clone();
+            let mut shutdown = shutdown.clone();
+            let worker = format!("{name}-{i}");
+            handles.push(tokio::spawn(async move {
+                loop {
+                    if *shutdown.borrow() {
+                        break;
+                    }
+                    let idle = match pipeline.work_once(&worker).await {
+                        Ok(Worked::Idle) => true,
+                        Ok(_) => false,
+                        Err(err) => {
+                            tracing::error!(worker = %worker, error = %err, "the queue is unavailable");
+                            true
+                        }
+                    };
+                    if idle {
+                        tokio::select! {
+                            _ = tokio::time::sleep(pipeline.settings.poll) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                    }
+                }
+                tracing::info!(worker = %worker, "worker stopped");
+            }));
+        }
+        for handle in handles {
+            let _ = handle.await;
+        }
+    }
+}
