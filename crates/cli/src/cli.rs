@@ -39,6 +39,15 @@ pub enum Command {
     /// The secret store's master keys.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Run pipeline workers (transcribe, enrich, analyse, publish) until Ctrl-C.
+    Worker {
+        /// Concurrent workers in this process.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// Run the jobs that are due now, then exit.
+        #[arg(long)]
+        until_idle: bool,
+    },
     /// Provider ingestion.
     #[command(subcommand)]
     Ingest(IngestCommand),

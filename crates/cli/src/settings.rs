@@ -49,6 +49,8 @@ const KEYS: &[&str] = &[
     "asr_remote_model",
     "asr_remote_api_key",
     "max_audio_seconds",
+    "workers",
+    "job_lease_secs",
     "embedding_model_dir",
     "llm_provider",
     "llm_base_url",
@@ -107,6 +109,10 @@ pub struct Settings {
     pub asr_remote_api_key: Option<SecretString>,
     /// Longest recording accepted for transcription, in seconds.
     pub max_audio_seconds: f64,
+    /// Pipeline workers `serve` runs in-process (0: none; run `switchboard worker` instead).
+    pub workers: usize,
+    /// How long a claimed pipeline job is one worker's before another may take it over.
+    pub job_lease_secs: u64,
     /// all-MiniLM-L6-v2 files; default `<data dir>/models/all-MiniLM-L6-v2`.
     pub embedding_model_dir: Option<PathBuf>,
     /// `local` (embedded SmolLM2, drafting only), `openai` (any OpenAI-compatible server) or
@@ -156,6 +162,8 @@ impl Default for Settings {
             asr_remote_model: "whisper-1".into(),
             asr_remote_api_key: None,
             max_audio_seconds: 4.0 * 3600.0,
+            workers: 1,
+            job_lease_secs: 900,
             embedding_model_dir: None,
             llm_provider: "local".into(),
             llm_base_url: None,

@@ -78,3 +78,14 @@ mod tests {
         assert_eq!(chain, Stage::ALL);
     }
 }
+
+#[cfg(test)]
+mod ingest_contract {
+    #[test]
+    fn ingest_queues_the_first_stage() {
+        assert_eq!(
+            switchboard_store::ingest::FIRST_JOB,
+            super::Stage::Transcribe.kind()
+        );
+    }
+}

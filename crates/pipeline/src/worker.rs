@@ -133,7 +133,7 @@ impl Pipeline {
     /// `concurrency` workers until `shutdown` turns true; each finishes its job in hand first.
     pub async fn run_workers(
         self: Arc<Self>,
-        name: &str,
+        name: String,
         concurrency: usize,
         shutdown: watch::Receiver<bool>,
     ) {

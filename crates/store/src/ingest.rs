@@ -8,10 +8,14 @@ use switchboard_core::call_meta::with_normalised_fields;
 use switchboard_core::{Area, AudioFormat};
 
 use crate::clock::now_ms;
+use crate::queue;
 use crate::repo::calls::{self, Call};
 use crate::repo::new_id;
 use crate::scope::TenantScope;
 use crate::{Db, Storage, StoreError, StoreResult};
+
+/// The pipeline's first job kind, queued with every new call (see the pipeline crate).
+pub const FIRST_JOB: &str = "transcribe";
 
 #[derive(Clone, Debug)]
 pub struct NewRecording {
@@ -108,7 +112,14 @@ pub async fn accept(
         .await?;
 
     let mut tx = db.write(scope).await?;
-    match calls::insert(&mut tx, &call).await {
+    // The call row and its first job commit together: a call is never left without its job.
+    let inserted = match calls::insert(&mut tx, &call).await {
+        Ok(()) => queue::enqueue(&mut tx, FIRST_JOB, &call.id)
+            .await
+            .map(|_| ()),
+        Err(err) => Err(err),
+    };
+    match inserted {
         Ok(()) => {
             tx.commit().await?;
             tracing::info!(tenant.id = %scope.tenant(), call.id = %call.id, audio_bytes = call.audio_bytes, "recording accepted");

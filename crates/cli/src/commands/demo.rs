@@ -1,10 +1,13 @@
 //! `switchboard demo`: the embedded defaults (SQLite + a local directory under `./data`), two demo
-//! tenants and a platform operator, then the server. Safe to run again: what exists is kept.
+//! tenants with different QA rubrics and a platform operator, the generated sample calls
+//! imported into both, then the server with its in-process pipeline workers processing them.
+//! Safe to run again: what exists is kept.
 
 use std::path::Path;
 
-use switchboard_core::Role;
+use bytes::Bytes;
 use switchboard_core::TenantId;
+use switchboard_core::{Area, Role};
 use switchboard_store::StoreError;
 use switchboard_store::onboarding::{self, OnboardRequest};
 use switchboard_store::repo::{platform_accounts, tokens};
@@ -19,6 +22,12 @@ const TENANTS: &[(&str, &str, &str)] = &[
     ("demo", "Demo Insurance Agency", "admin@demo.example"),
     ("acme", "Acme Plumbing & HVAC", "admin@acme.example"),
 ];
+
+/// Each demo tenant's rubric (`all_required` for demo, `weighted` for acme) and the shared
+/// ai-config naming the sample calls' agent domain and number.
+pub const DEMO_QA: &str = include_str!("demo_config/demo-qa.json");
+pub const ACME_QA: &str = include_str!("demo_config/acme-qa.json");
+pub const DEMO_AI: &str = include_str!("demo_config/ai.json");
 
 const OPERATOR_EMAIL: &str = "operator@switchboard.example";
 
@@ -39,7 +48,7 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let context = Context::connect(settings, true).await?;
 
     for (id, name, email) in TENANTS {
-        existing_is_fine(
+        let created = existing_is_fine(
             onboarding::onboard(
                 &context.db,
                 &context.storage,
@@ -56,6 +65,17 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
             )
             .await,
         )?;
+        // Fresh tenants get the demo configuration; a re-run keeps what the user changed.
+        if created.is_some() {
+            let scope = context.tenant_scope(id, "configuration").await?;
+            let objects = context.storage.tenant(&scope)?;
+            let qa = if *id == "demo" { DEMO_QA } else { ACME_QA };
+            for (name, text) in [("ai-config.json", DEMO_AI), ("qa-config.json", qa)] {
+                objects
+                    .put(Area::Config, name, Bytes::from_static(text.as_bytes()))
+                    .await?;
+            }
+        }
     }
     let mut tx = context.db.platform(&context.operator).await?;
     existing_is_fine(
@@ -72,6 +92,23 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
     let (_, token) = tokens::create(&mut tx, admin, "demo", Role::Member).await?;
     tx.commit().await?;
 
+    let samples = context.settings.switchboard_data_dir.join("samples");
+    let mut queued = false;
+    if !samples.join("16k").exists()
+        && let Err(err) = super::samples::generate(&samples)
+    {
+        eprintln!(
+            "warning: no sample calls ({err:#}); run `bash scripts/tools.sh` to install the speech synthesisers"
+        );
+    }
+    if samples.join("16k").exists() {
+        for (id, _, _) in TENANTS {
+            println!("importing the sample calls into {id}");
+            super::import::run(&context, &samples.join("16k"), id, None).await?;
+        }
+        queued = true;
+    }
+
     let url = format!("http://{}", args.addr);
     let banner = format!(
         "\nDemo ready. Sign in at {url}/login\n\
@@ -79,7 +116,25 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
          \x20 organisation: acme   email: admin@acme.example            password: {DEMO_PASSWORD}\n\
          \x20 (no organisation)    email: {OPERATOR_EMAIL}  password: {DEMO_PASSWORD}\n\
          API (read-only token of tenant demo):\n\
-         \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/me\n"
+         \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/me\n\
+         \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/calls\n{}",
+        if queued {
+            "The pipeline is processing the sample calls in the background (status: received → published).\n"
+        } else {
+            ""
+        }
     );
     super::serve::serve(context, args.addr, Some(banner)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_pipeline::config::{AiConfig, QaConfig};
+
+    #[test]
+    fn demo_configuration_is_valid() {
+        AiConfig::parse(super::DEMO_AI.as_bytes()).unwrap();
+        QaConfig::parse(super::DEMO_QA.as_bytes()).unwrap();
+        QaConfig::parse(super::ACME_QA.as_bytes()).unwrap();
+    }
 }

@@ -81,7 +81,7 @@ fn sidecar(recording: &Path) -> anyhow::Result<Option<Value>> {
 }
 
 pub async fn run(
-    context: Context,
+    context: &Context,
     dir: &Path,
     tenant: &str,
     csv: Option<&Path>,

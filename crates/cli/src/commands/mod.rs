@@ -10,6 +10,7 @@ mod serve;
 mod tenant;
 mod token;
 mod user;
+mod worker;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -35,8 +36,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => token::run(Context::open(config).await?, command).await,
         Command::Secrets(command) => secrets::run(config, command).await,
         Command::Import { dir, tenant, csv } => {
-            import::run(Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
+            import::run(&Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
         }
+        Command::Worker {
+            concurrency,
+            until_idle,
+        } => worker::run(Context::open(config).await?, concurrency, until_idle).await,
         Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
         Command::Samples(crate::cli::SamplesCommand::Generate { out }) => samples::generate(&out),
         Command::Models(command) => models::run(&Settings::load(config)?, command),

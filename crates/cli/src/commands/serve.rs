@@ -38,6 +38,19 @@ pub async fn serve(
             std::future::pending(),
         ));
     }
+    // The embedded shape: pipeline workers in this process, stopped after the server drains.
+    let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+    let workers = match context.settings.workers {
+        0 => None,
+        n => {
+            let pipeline = super::worker::pipeline(&context)?;
+            Some(tokio::spawn(pipeline.run_workers(
+                super::worker::worker_name(),
+                n,
+                workers_stopped,
+            )))
+        }
+    };
     let state = AppState {
         auth: Authenticator::new(context.db.clone(), jwt),
         db: context.db,
@@ -54,13 +67,18 @@ pub async fn serve(
         println!("{banner}");
     }
     tracing::info!(addr = %local, "listening");
-    axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving")
+        .context("serving");
+    let _ = stop_workers.send(true);
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
+    served
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
