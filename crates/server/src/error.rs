@@ -16,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Every problem found, for validation errors that find more than one.
+    pub problems: Vec<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -29,6 +31,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
+    /// Each problem of a rejected document, when validation found several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 impl ApiError {
@@ -37,6 +42,21 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// 422 with every problem of a rejected document listed.
+    pub fn invalid_document(what: &str, problems: Vec<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_config",
+            message: format!(
+                "{what} is invalid ({} problem{}); nothing was saved",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ),
+            problems,
         }
     }
 
@@ -137,6 +157,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                problems: self.problems,
             },
         };
         (self.status, axum::Json(body)).into_response()

@@ -1,4 +1,5 @@
-//! Calls: upload a recording (multipart), list, and read one.
+//! Calls: upload a recording (multipart), list with filters, read one (state, failure, jobs and
+//! the final record), retry a failed call, re-analyse after a rubric change, and usage.
 
 use axum::Json;
 use axum::extract::multipart::{Field, MultipartError};
@@ -6,11 +7,17 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
+use switchboard_core::Area;
+use switchboard_pipeline::Stage;
+use switchboard_pipeline::stages::final_name;
+use switchboard_store::StoreError;
 use switchboard_store::ingest::{self, NewRecording};
+use switchboard_store::queue;
 use switchboard_store::repo::calls::{self, Call, CallFilter};
+use switchboard_store::repo::results;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
 use crate::extract::TenantAuth;
 use crate::state::AppState;
 
@@ -140,6 +147,9 @@ pub struct CallView {
     pub meta: serde_json::Value,
     pub failure_stage: Option<String>,
     pub failure_reason: Option<String>,
+    pub failure_attempts: Option<i64>,
+    /// The current result version (bumped by each re-analysis).
+    pub result_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -156,6 +166,8 @@ impl From<Call> for CallView {
             meta: call.meta,
             failure_stage: call.failure_stage,
             failure_reason: call.failure_reason,
+            failure_attempts: call.failure_attempts,
+            result_version: call.result_version,
             created_at: call.created_at,
             updated_at: call.updated_at,
         }
@@ -164,22 +176,50 @@ impl From<Call> for CallView {
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// Only calls in this state.
+    /// Only calls in this state (received, transcribed, enriched, analysed, published, failed).
     pub status: Option<String>,
+    /// Published calls of this agent id.
+    pub agent: Option<String>,
+    /// Published calls of this direction (inbound, outbound, internal, unknown).
+    pub direction: Option<String>,
+    /// Published calls started at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Published calls started before this time (RFC 3339).
+    pub to: Option<String>,
     /// 1–500, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
 
+fn millis(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+    value
+        .map(|raw| {
+            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
 #[utoipa::path(get, path = "/api/v1/calls", tag = "tenant", params(ListQuery),
-    responses((status = 200, body = Vec<CallView>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CallView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: TenantAuth,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<CallView>>> {
     let filter = CallFilter {
+        started_from: millis("from", query.from.as_deref())?,
+        started_before: millis("to", query.to.as_deref())?,
         status: query.status,
+        agent: query.agent.map(|a| a.to_lowercase()),
+        direction: query.direction,
         limit: query.limit.unwrap_or(50),
         offset: query.offset.unwrap_or(0),
     };
@@ -189,18 +229,170 @@ pub async fn list(
     Ok(Json(found.into_iter().map(CallView::from).collect()))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    pub kind: String,
+    /// ready, running, done or dead.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: CallView,
+    /// The pipeline jobs of this call.
+    pub jobs: Vec<JobView>,
+    /// The final record (`final/v1.0`), once the call is analysed.
+    #[schema(value_type = Option<Object>)]
+    pub record: Option<serde_json::Value>,
+}
+
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "tenant",
     params(("id" = String, Path, description = "call id")),
-    responses((status = 200, body = CallView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CallDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     auth: TenantAuth,
     Path(id): Path<String>,
-) -> ApiResult<Json<CallView>> {
+) -> ApiResult<Json<CallDetail>> {
     let mut tx = state.db.read(&auth.0).await?;
-    let call = calls::get(&mut tx, &id).await?;
+    let call = calls::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("call"))?;
+    let jobs = queue::for_call(&mut tx, &id).await?;
     tx.commit().await?;
-    Ok(Json(
-        call.ok_or_else(|| ApiError::not_found("call"))?.into(),
-    ))
+    let record = if matches!(call.status.as_str(), "analysed" | "published")
+        || call.failure_stage.as_deref() == Some("publish")
+    {
+        let objects = state.storage.tenant(&auth.0)?;
+        match objects.get(Area::Results, &final_name(&call.id)).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+            Err(StoreError::NotFound(_)) => None,
+            Err(err) => return Err(err.into()),
+        }
+    } else {
+        None
+    };
+    Ok(Json(CallDetail {
+        call: call.into(),
+        jobs: jobs
+            .into_iter()
+            .map(|job| JobView {
+                kind: job.kind,
+                state: job.state,
+                attempts: job.attempts,
+                last_error: job.last_error,
+            })
+            .collect(),
+        record,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/calls/{id}/retry", tag = "tenant",
+    params(("id" = String, Path, description = "call id")),
+    responses((status = 202, description = "the failed stage is queued again", body = CallView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "the call has not failed", body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<CallView>)> {
+    auth.admin()?;
+    let mut tx = state.db.write(&auth.0).await?;
+    let call = calls::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("call"))?;
+    let stage = call
+        .failure_stage
+        .as_deref()
+        .and_then(Stage::from_kind)
+        .filter(|_| call.status == "failed")
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "not_failed",
+                format!("the call is {}, not failed", call.status),
+            )
+        })?;
+    queue::requeue(&mut tx, stage.kind(), &id).await?;
+    calls::set_status(&mut tx, &id, stage.waiting_status()).await?;
+    let call = calls::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("call"))?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %auth.0.tenant(), call.id = %id, stage = stage.kind(), "failed call queued again");
+    Ok((StatusCode::ACCEPTED, Json(call.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReanalyseRequest {
+    /// The calls to re-analyse; default: every published call.
+    pub call_ids: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Reanalysing {
+    /// Calls queued for a new analysis (each gets a new result version; old ones are kept).
+    pub queued: Vec<String>,
+    /// Calls left alone: not yet analysed once, or still in the pipeline.
+    pub skipped: Vec<String>,
+}
+
+const REANALYSE_MAX: i64 = 10_000;
+
+#[utoipa::path(post, path = "/api/v1/calls/reanalyse", tag = "tenant",
+    request_body = ReanalyseRequest,
+    responses((status = 202, body = Reanalysing), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn reanalyse(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+    AppJson(request): AppJson<ReanalyseRequest>,
+) -> ApiResult<(StatusCode, Json<Reanalysing>)> {
+    auth.admin()?;
+    let mut tx = state.db.write(&auth.0).await?;
+    let ids = match request.call_ids {
+        Some(ids) if ids.len() as i64 > REANALYSE_MAX => {
+            return Err(ApiError::bad_request(format!(
+                "at most {REANALYSE_MAX} calls at a time"
+            )));
+        }
+        Some(ids) => ids,
+        None => calls::ids_with_status(&mut tx, "published", REANALYSE_MAX).await?,
+    };
+    let (mut queued, mut skipped) = (Vec::new(), Vec::new());
+    for id in ids {
+        let Some(call) = calls::get(&mut tx, &id).await? else {
+            return Err(ApiError::not_found("call"));
+        };
+        let analysed_once = call.status == "published"
+            || (call.status == "failed"
+                && matches!(call.failure_stage.as_deref(), Some("analyse" | "publish")));
+        if !analysed_once {
+            skipped.push(id);
+            continue;
+        }
+        calls::bump_result_version(&mut tx, &id).await?;
+        queue::requeue(&mut tx, Stage::Analyse.kind(), &id).await?;
+        calls::set_status(&mut tx, &id, Stage::Analyse.waiting_status()).await?;
+        queued.push(id);
+    }
+    tx.commit().await?;
+    tracing::info!(tenant.id = %auth.0.tenant(), queued = queued.len(), "re-analysis queued");
+    Ok((StatusCode::ACCEPTED, Json(Reanalysing { queued, skipped })))
+}
+
+#[utoipa::path(get, path = "/api/v1/usage", tag = "tenant",
+    responses((status = 200, description = "calls, published calls, audio seconds, model tokens, bytes stored", body = Object),
+        (status = 401, body = ErrorBody)))]
+pub async fn usage(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+) -> ApiResult<Json<results::Usage>> {
+    let mut tx = state.db.read(&auth.0).await?;
+    let usage = results::usage(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(usage))
 }

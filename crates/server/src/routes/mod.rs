@@ -3,6 +3,7 @@
 
 mod audit;
 mod calls;
+mod config;
 mod credentials;
 mod health;
 mod ingest;
@@ -59,6 +60,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::disable()),
         )
         .routes(routes!(calls::get))
+        .routes(routes!(calls::retry))
+        .routes(routes!(calls::reanalyse))
+        .routes(routes!(calls::usage))
+        .routes(routes!(config::get_ai, config::put_ai))
+        .routes(routes!(config::get_qa, config::put_qa))
         .routes(routes!(ingest::run))
         .routes(routes!(ingest::runs))
         .split_for_parts()

@@ -1,5 +1,7 @@
 //! Test data shared by the API tests and the benchmarks.
 
+#![allow(dead_code)]
+
 /// A small valid WAV file (16-bit mono PCM at 8 kHz) whose samples depend on `seed`.
 pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
     let data_len = (samples * 2) as u32;
@@ -21,4 +23,48 @@ pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
         out.extend_from_slice(&sample.to_le_bytes());
     }
     out
+}
+
+/// A published call row with plain values (for tests that need rows in the result tables).
+pub fn call_result_row(call_id: &str) -> switchboard_store::repo::results::CallResultRow {
+    switchboard_store::repo::results::CallResultRow {
+        call_id: call_id.to_owned(),
+        version: 1,
+        started_at: 1_790_000_000_000,
+        ended_at: 1_790_000_060_000,
+        duration_seconds: 60.0,
+        direction: "inbound".into(),
+        calling_party: Some("+14155550101".into()),
+        called_party: Some("+18005550100".into()),
+        agent_id: Some("agent@example.test".into()),
+        sentiment_label: "NEUTRAL".into(),
+        sentiment_score: 0.0,
+        agent_sentiment_score: Some(0.1),
+        customer_sentiment_score: Some(-0.1),
+        positive_score: 0.1,
+        neutral_score: 0.8,
+        negative_score: 0.1,
+        mixed_score: 0.0,
+        transcript_word_count: 120,
+        utterance_count: 10,
+        agent_talk_ratio: Some(0.5),
+        non_talk_seconds: 12.0,
+        interruptions: 1,
+        qa_overall_pass: true,
+        qa_score: 1.0,
+        summary: "A call.".into(),
+        model_tokens: 0,
+        row: serde_json::json!({"call_id": call_id}),
+    }
+}
+
+pub fn qa_result_row(call_id: &str, rule: &str) -> switchboard_store::repo::results::QaResultRow {
+    switchboard_store::repo::results::QaResultRow {
+        call_id: call_id.to_owned(),
+        rule_id: rule.to_owned(),
+        rule_name: rule.to_owned(),
+        passed: Some(true),
+        reason: "said it".into(),
+        evidence_start_ms: Some(1200),
+    }
 }

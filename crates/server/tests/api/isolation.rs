@@ -295,6 +295,15 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         switchboard_store::queue::enqueue(&mut tx, "transcribe", "call-x")
             .await
             .unwrap();
+        // Published results, as the pipeline's publish stage writes them.
+        let call_id = uploaded.body["call_id"].as_str().unwrap();
+        switchboard_store::repo::results::replace(
+            &mut tx,
+            &crate::fixtures::call_result_row(call_id),
+            &[crate::fixtures::qa_result_row(call_id, "greeting")],
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         // A sync run (it fails: the stored credential is incomplete) leaves history and state.
         let synced = app.run_sync_request(&tenant.admin_token).await;

@@ -12,6 +12,7 @@ mod ingest;
 mod isolation;
 mod jwt;
 mod objects;
+mod pipeline;
 mod platform;
 mod postgres;
 mod provider_sim;

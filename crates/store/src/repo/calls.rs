@@ -139,24 +139,63 @@ pub async fn get(tx: &mut TenantTx, id: &str) -> StoreResult<Option<Call>> {
 #[derive(Clone, Debug, Default)]
 pub struct CallFilter {
     pub status: Option<String>,
+    /// Published calls only: the agent id of their result.
+    pub agent: Option<String>,
+    /// Published calls only: inbound, outbound, internal, unknown.
+    pub direction: Option<String>,
+    /// Published calls only: start time bounds, Unix milliseconds, `from` inclusive.
+    pub started_from: Option<i64>,
+    pub started_before: Option<i64>,
     pub limit: i64,
     pub offset: i64,
 }
 
-/// Newest first.
+/// Newest first. Filters on agent, direction or start time look at the published result, so
+/// they only ever match published calls.
 pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
     let tenant = tx.tenant().clone();
+    let columns = COLUMNS
+        .split(',')
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
-         ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+        "SELECT {columns} FROM calls c \
+         LEFT JOIN call_results r ON r.tenant_id = c.tenant_id AND r.call_id = c.id \
+         WHERE c.tenant_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR r.agent_id = $3) \
+         AND ($4 IS NULL OR r.direction = $4) AND ($5 IS NULL OR r.started_at >= $5) \
+         AND ($6 IS NULL OR r.started_at < $6) \
+         ORDER BY c.created_at DESC, c.id LIMIT $7 OFFSET $8"
     )))
     .bind(tenant.as_str())
     .bind(filter.status.as_deref())
+    .bind(filter.agent.as_deref())
+    .bind(filter.direction.as_deref())
+    .bind(filter.started_from)
+    .bind(filter.started_before)
     .bind(filter.limit.clamp(1, 500))
     .bind(filter.offset.max(0))
     .fetch_all(tx.conn())
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Ids of the tenant's calls in `status`, oldest first.
+pub async fn ids_with_status(
+    tx: &mut TenantTx,
+    status: &str,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    let tenant = tx.tenant().clone();
+    let rows = sqlx::query(
+        "SELECT id FROM calls WHERE tenant_id = $1 AND status = $2 ORDER BY created_at, id LIMIT $3",
+    )
+    .bind(tenant.as_str())
+    .bind(status)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
 }
 
 /// Moves a call to `status` (a pipeline stage finished), clearing any earlier failure.
