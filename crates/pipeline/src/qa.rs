@@ -468,11 +468,10 @@ fn sentiment_at<'a>(
         return (None, Vec::new());
     }
     let quarter = |u: &EnrichedUtterance| {
-        if call.duration_ms == 0 {
-            0
-        } else {
-            ((u.utterance.start_ms + u.utterance.end_ms) / 2 * 4 / call.duration_ms).min(3)
-        }
+        ((u.utterance.start_ms + u.utterance.end_ms) / 2 * 4)
+            .checked_div(call.duration_ms)
+            .unwrap_or(0)
+            .min(3)
     };
     let chosen: Vec<&EnrichedUtterance> = match at {
         SentimentAt::Overall => theirs,

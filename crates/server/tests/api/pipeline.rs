@@ -235,7 +235,7 @@ async fn a_call_flows_from_upload_to_published_on_the_real_models() {
     let ran = pipeline.run_until_idle("test").await.unwrap();
     assert_eq!(ran, 4, "transcribe, enrich, analyse, publish");
     assert!(
-        queue::complete(&app.db, &dying).await.unwrap() == false,
+        !queue::complete(&app.db, &dying).await.unwrap(),
         "the dead worker's lease is gone"
     );
 
@@ -602,7 +602,7 @@ async fn corrupt_audio_fails_with_its_reason_and_an_admin_can_retry() {
     let last_error = other.body["jobs"][0]["last_error"].as_str().unwrap();
     assert!(last_error.contains("WHISPER_MODEL"), "{last_error}");
     assert_eq!(
-        app.get(&format!("/api/v1/calls?status=failed"), &a.member_token)
+        app.get("/api/v1/calls?status=failed", &a.member_token)
             .await
             .body
             .as_array()
