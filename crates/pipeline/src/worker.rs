@@ -77,6 +77,7 @@ impl Pipeline {
         };
         let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), attempt = job.attempts);
         let _enter = span.enter();
+        tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), attempt = job.attempts, "stage started");
         let outcome = stages::run(self, &job, stage).await;
         drop(_enter);
         match outcome {

@@ -1,0 +1,209 @@
+//! Crash safety with a real worker process: `switchboard worker` is killed with SIGKILL in the
+//! middle of transcribing; after its lease runs out another worker finishes the call, leaving
+//! exactly one set of artifacts. Needs the models and espeak-ng (skips without them unless
+//! SWITCHBOARD_REQUIRE_MODEL_TESTS=1).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+fn required() -> bool {
+    std::env::var("SWITCHBOARD_REQUIRE_MODEL_TESTS").is_ok_and(|v| v == "1")
+}
+
+fn command(data: &Path, models: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .env(
+            "WHISPER_MODEL",
+            models.join("models/whisper/ggml-tiny.en-q8_0.bin"),
+        )
+        .env(
+            "EMBEDDING_MODEL_DIR",
+            models.join("models/all-MiniLM-L6-v2"),
+        );
+    command
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_worker_killed_mid_stage_loses_nothing() {
+    let Some(models) = std::env::var_os("SWITCHBOARD_TEST_MODELS").map(PathBuf::from) else {
+        assert!(!required(), "SWITCHBOARD_TEST_MODELS must be set");
+        eprintln!("skipped: SWITCHBOARD_TEST_MODELS is not set");
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let calls = data.path().join("calls");
+    std::fs::create_dir_all(&calls).unwrap();
+    let speech = Command::new("espeak-ng")
+        .args(["-s", "140", "-w"])
+        .arg(calls.join("long.wav"))
+        .arg(
+            "Thank you for calling. I will read your policy details now. Your policy covers the house, \
+             the garden, the garage and the contents of every room. The renewal date is the first of March. \
+             I will send you a confirmation email today, and you will receive the documents by post next week.",
+        )
+        .output();
+    match speech {
+        Ok(out) => assert!(out.status.success()),
+        Err(_) => {
+            assert!(!required(), "espeak-ng is required");
+            eprintln!("skipped: espeak-ng is not installed");
+            return;
+        }
+    }
+    ok(command(data.path(), &models)
+        .args([
+            "tenant",
+            "create",
+            "crash",
+            "--name",
+            "Crash Co",
+            "--admin-email",
+            "a@crash.example",
+        ])
+        .env("SWITCHBOARD_ADMIN_PASSWORD", "a-long-password-1")
+        .output()
+        .unwrap());
+    ok(command(data.path(), &models)
+        .args(["import"])
+        .arg(&calls)
+        .args(["--tenant", "crash"])
+        .output()
+        .unwrap());
+
+    // A worker with a short lease starts transcribing; it is killed as soon as it has begun.
+    let mut worker = command(data.path(), &models)
+        .args(["worker", "--concurrency", "1"])
+        .env("JOB_LEASE_SECS", "2")
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(worker.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never started a stage"
+        );
+        let line = lines.next().expect("worker output").unwrap();
+        if line.contains("stage started") && line.contains("transcribe") {
+            break;
+        }
+    }
+    worker.kill().unwrap(); // SIGKILL
+    worker.wait().unwrap();
+    let results = data.path().join("objects/results/crash");
+    assert!(
+        !results.join("final").exists(),
+        "killed before the call was finished"
+    );
+
+    // Once the dead worker's lease has run out, another worker takes the job over and finishes.
+    std::thread::sleep(Duration::from_millis(2500));
+    let out = ok(command(data.path(), &models)
+        .args(["worker", "--until-idle"])
+        .output()
+        .unwrap());
+    assert!(out.contains("4 pipeline jobs ran"), "{out}");
+    let artifacts: Vec<String> = files_under(&results)
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&results)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let kinds: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a.split('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "raw").count(),
+        1,
+        "{artifacts:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "enriched").count(),
+        1,
+        "{artifacts:?}"
+    );
+    assert_eq!(
+        artifacts
+            .iter()
+            .filter(|a| a.starts_with("final/v1.0/"))
+            .count(),
+        1,
+        "{artifacts:?}"
+    );
+    assert_eq!(
+        artifacts
+            .iter()
+            .filter(|a| a.starts_with("final/v2.0-flat/calls/"))
+            .count(),
+        1,
+        "{artifacts:?}"
+    );
+    let record_path = files_under(&results.join("final/v1.0")).remove(0);
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(record_path).unwrap()).unwrap();
+    let text = record["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["text"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    assert!(text.contains("renewal"), "{text}");
+    assert!(
+        record["next_steps"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("I will"),
+        "{}",
+        record["next_steps"]
+    );
+    // Nothing is left in the queue.
+    let again = ok(command(data.path(), &models)
+        .args(["worker", "--until-idle"])
+        .output()
+        .unwrap());
+    assert!(again.contains("0 pipeline jobs ran"), "{again}");
+}
