@@ -11,12 +11,29 @@ use switchboard_engines::llm::LanguageModel;
 
 type Builder<T> = Box<dyn Fn() -> Result<Arc<T>, String> + Send + Sync>;
 
-pub struct LazyEngine<T: ?Sized> {
+pub struct LazyEngine<T: ?Sized + Send + Sync + 'static> {
     build: Builder<T>,
     loaded: Mutex<Option<Arc<T>>>,
 }
 
-impl<T: ?Sized> LazyEngine<T> {
+/// Blocking HTTP clients own a runtime that must not be dropped on an async thread, and the
+/// last owner of a pipeline is often a worker task: the engine is dropped on a plain thread.
+impl<T: ?Sized + Send + Sync + 'static> Drop for LazyEngine<T> {
+    fn drop(&mut self) {
+        let loaded = self
+            .loaded
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(engine) = loaded
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(engine));
+        }
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> LazyEngine<T> {
     pub fn new(build: impl Fn() -> Result<Arc<T>, String> + Send + Sync + 'static) -> Self {
         LazyEngine {
             build: Box::new(build),

@@ -708,3 +708,175 @@ async fn configuration_is_validated_listed_and_kept_per_tenant() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A loopback server speaking OpenAI's chat-completions format: QA questions get a "yes" citing
+/// utterance 1, anything else a summary with one next step.
+async fn fake_openai() -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(|axum::Json(body): axum::Json<Value>| async move {
+            let asked = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["content"].as_str().unwrap_or("").contains("Question:"));
+            let content = if asked {
+                json!({"answer": "yes", "reason": "The agent refunded the duplicate charge.", "evidence": [1]})
+            } else {
+                json!({"summary": "The customer was charged twice; the agent refunded it.",
+                       "next_steps": ["Refund the duplicate charge today"]})
+            };
+            axum::Json(json!({
+                "choices": [{"message": {"role": "assistant", "content": content.to_string()}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20}
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_hosted_model_writes_the_summary_and_answers_llm_rules() {
+    use switchboard_engines::Sentiment;
+    use switchboard_engines::asr::EngineInfo;
+    use switchboard_engines::llm::{HttpLlmConfig, LanguageModel, OpenAiCompatible};
+    use switchboard_pipeline::record::{EnrichedCall, EnrichedUtterance, Speaker, Utterance};
+    use switchboard_pipeline::{metrics, sentiment};
+
+    let Some(data) = models() else { return };
+    let app = TestApp::new().await;
+    let a = app.tenant("hosted-a").await;
+    let ai = AI_CONFIG.replace("\"embedded\"", "\"platform\"");
+    assert_eq!(
+        put_config(&app, &a.admin_token, "ai", &ai).await.status,
+        StatusCode::OK
+    );
+    let rubric = r#"{"version": 1, "pass": {"mode": "all_required"}, "rules": [
+        {"id": "resolved", "name": "Resolved", "required": true, "kind": "llm", "question": "Was the issue resolved?"}]}"#;
+    assert_eq!(
+        put_config(&app, &a.admin_token, "qa", rubric).await.status,
+        StatusCode::OK
+    );
+    let uploaded = app
+        .upload(&a.admin_token, &[("audio", Some("a.wav"), wav(5, 400))])
+        .await;
+    let call_id = uploaded.body["call_id"].as_str().unwrap().to_owned();
+
+    // The call arrives transcribed (as a live call would): its enriched artifact is written and
+    // analysis queued, so this test needs no speech-to-text.
+    let scope = app.scope(&a.admin_token).await;
+    let transcribing = queue::claim(&app.db, "setup", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(queue::complete(&app.db, &transcribing).await.unwrap());
+    let lines = [
+        (Speaker::Customer, "I was charged twice this month."),
+        (
+            Speaker::Agent,
+            "I am sorry, I have refunded the duplicate charge.",
+        ),
+    ];
+    let utterances: Vec<Utterance> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (speaker, text))| Utterance {
+            index: i,
+            speaker: *speaker,
+            channel: usize::from(*speaker == Speaker::Customer),
+            start_ms: i as u64 * 3000,
+            end_ms: i as u64 * 3000 + 2500,
+            text: (*text).into(),
+            confidence: 0.9,
+        })
+        .collect();
+    let vader = VaderSentiment::new();
+    let enriched: Vec<EnrichedUtterance> = utterances
+        .iter()
+        .map(|u| EnrichedUtterance {
+            utterance: u.clone(),
+            sentiment: switchboard_engines::SentimentEngine::score(&vader, &u.text) as Sentiment,
+        })
+        .collect();
+    let artifact = EnrichedCall {
+        call_id: call_id.clone(),
+        language: "en".into(),
+        asr: EngineInfo {
+            engine: "live".into(),
+            model: "none".into(),
+        },
+        sentiment_engine: "vader".into(),
+        duration_ms: 6000,
+        sentiment: sentiment::summarise(&enriched, 6000),
+        metrics: metrics::compute(&utterances, 6000),
+        utterances: enriched,
+        transcribe_ms: 0,
+        elapsed_ms: 0,
+    };
+    let objects = app.storage.tenant(&scope).unwrap();
+    objects
+        .put(
+            Area::Results,
+            &format!("enriched/{call_id}.json"),
+            serde_json::to_vec(&artifact).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    let mut tx = app.db.write(&scope).await.unwrap();
+    queue::requeue(&mut tx, "analyse", &call_id).await.unwrap();
+    switchboard_store::repo::calls::set_status(&mut tx, &call_id, "enriched")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let files = ModelFiles::under(&data);
+    let mut pipeline = pipeline(&app, files.whisper_tiny_en(), Some(files.minilm_dir()));
+    let config = HttpLlmConfig::new(fake_openai().await, "test-model", None);
+    let engines = Arc::get_mut(&mut pipeline.engines).unwrap();
+    // Built on first use, on a blocking thread, as the CLI's engines are.
+    engines.language_model = Some(LazyEngine::new(move || {
+        OpenAiCompatible::new(config.clone())
+            .map(|m| Arc::new(m) as Arc<dyn LanguageModel>)
+            .map_err(|e| e.to_string())
+    }));
+    assert_eq!(
+        pipeline.run_until_idle("test").await.unwrap(),
+        2,
+        "analyse and publish"
+    );
+
+    let detail = app
+        .get(&format!("/api/v1/calls/{call_id}"), &a.member_token)
+        .await;
+    assert_eq!(detail.body["status"], "published", "{}", detail.text);
+    let record = &detail.body["record"];
+    assert_eq!(record["summary"]["method"], "language_model");
+    assert_eq!(
+        record["summary"]["text"],
+        "The customer was charged twice; the agent refunded it."
+    );
+    assert_eq!(
+        record["next_steps"][0]["text"],
+        "Refund the duplicate charge today"
+    );
+    let rule = &record["qa"]["rules"][0];
+    assert_eq!(rule["verdict"], "passed");
+    assert_eq!(rule["reason"], "The agent refunded the duplicate charge.");
+    assert_eq!(rule["evidence"][0]["speaker"], "agent");
+    assert_eq!(
+        record["provenance"]["language_model"]["model"],
+        "test-model"
+    );
+    assert_eq!(
+        record["provenance"]["model_tokens"], 240,
+        "summary + one rule, 120 tokens each"
+    );
+    assert_eq!(
+        app.get("/api/v1/usage", &a.member_token).await.body["model_tokens"],
+        240
+    );
+}
