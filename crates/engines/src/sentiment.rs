@@ -35,6 +35,18 @@ pub enum SentimentLabel {
     Mixed,
 }
 
+impl SentimentLabel {
+    /// The label as Comprehend writes it (and as it serialises).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SentimentLabel::Positive => "POSITIVE",
+            SentimentLabel::Negative => "NEGATIVE",
+            SentimentLabel::Neutral => "NEUTRAL",
+            SentimentLabel::Mixed => "MIXED",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sentiment {
     pub label: SentimentLabel,

@@ -103,10 +103,7 @@ pub fn call_row(record: &FinalRecord) -> Vec<(String, Value)> {
     put("calling_party", json!(record.call.calling_party));
     put("called_party", json!(record.call.called_party));
     put("agent_id", json!(record.call.agent_id));
-    put(
-        "sentiment_label",
-        serde_json::to_value(s.overall.label).unwrap_or(Value::Null),
-    );
+    put("sentiment_label", json!(s.overall.label.as_str()));
     put("sentiment_score", rounded(s.overall.score));
     put(
         "agent_sentiment_score",
@@ -165,10 +162,15 @@ pub fn qa_rows(record: &FinalRecord) -> Vec<QaResultRow> {
         .collect()
 }
 
-fn millis(rfc3339: &str) -> i64 {
+/// An RFC 3339 time as Unix milliseconds; `None` when it does not parse.
+pub fn rfc3339_ms(rfc3339: &str) -> Option<i64> {
     time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .unwrap_or(0)
+}
+
+fn millis(rfc3339: &str) -> i64 {
+    rfc3339_ms(rfc3339).unwrap_or(0)
 }
 
 /// The dashboard table's row.
@@ -185,10 +187,7 @@ pub fn call_result_row(record: &FinalRecord, model_tokens: u64) -> CallResultRow
         calling_party: record.call.calling_party.clone(),
         called_party: record.call.called_party.clone(),
         agent_id: record.call.agent_id.clone(),
-        sentiment_label: serde_json::to_value(s.overall.label)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        sentiment_label: s.overall.label.as_str().to_owned(),
         sentiment_score: s.overall.score,
         agent_sentiment_score: s.agent.as_ref().map(|a| a.score),
         customer_sentiment_score: s.customer.as_ref().map(|a| a.score),

@@ -14,7 +14,8 @@ use crate::config::qa::{
 };
 use crate::metrics::ConversationMetrics;
 use crate::record::{EnrichedUtterance, Speaker};
-use crate::sentiment::{SentimentAggregate, SentimentSummary, aggregate};
+use crate::sentiment::{SentimentAggregate, aggregate, quarter_of};
+use crate::summary::capitalise;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,7 +66,6 @@ pub enum QaError {
 pub struct CallView<'a> {
     pub utterances: &'a [EnrichedUtterance],
     pub metrics: &'a ConversationMetrics,
-    pub sentiment: &'a SentimentSummary,
     pub duration_ms: u64,
     pub embedder: Option<&'a dyn Embedder>,
     /// A hosted model for `llm` rules; `None` on the embedded default, whose local model is
@@ -244,35 +244,30 @@ fn evaluate_rule(rule: &Rule, call: &CallView<'_>, tokens: &mut u64) -> Result<O
                     .find(|p| said.contains(p.as_str()))
                     .map(|p| (*u, p.trim().to_owned()))
             });
-            match (must, hit) {
-                (Must::Say, Some((u, phrase))) => (
-                    Verdict::Passed,
-                    format!("{} said \"{phrase}\"{place}", capitalise(who(*speaker))),
+            let who = capitalise(who(*speaker));
+            // A hit passes `say` and fails `not_say`; no hit the other way round.
+            let verdict = if hit.is_some() == (*must == Must::Say) {
+                Verdict::Passed
+            } else {
+                Verdict::Failed
+            };
+            match hit {
+                Some((u, phrase)) => (
+                    verdict,
+                    format!("{who} said \"{phrase}\"{place}"),
                     vec![evidence(u)],
                 ),
-                (Must::Say, None) => (
-                    Verdict::Failed,
-                    format!(
-                        "{} never said any of: {}{place}",
-                        capitalise(who(*speaker)),
-                        phrases.join(", ")
-                    ),
-                    Vec::new(),
-                ),
-                (Must::NotSay, Some((u, phrase))) => (
-                    Verdict::Failed,
-                    format!("{} said \"{phrase}\"{place}", capitalise(who(*speaker))),
-                    vec![evidence(u)],
-                ),
-                (Must::NotSay, None) => (
-                    Verdict::Passed,
-                    format!(
-                        "{} said none of: {}{place}",
-                        capitalise(who(*speaker)),
-                        phrases.join(", ")
-                    ),
-                    Vec::new(),
-                ),
+                None => {
+                    let none = match must {
+                        Must::Say => "never said any of",
+                        Must::NotSay => "said none of",
+                    };
+                    (
+                        verdict,
+                        format!("{who} {none}: {}{place}", phrases.join(", ")),
+                        Vec::new(),
+                    )
+                }
             }
         }
         Check::Semantic {
@@ -386,11 +381,11 @@ fn evaluate_rule(rule: &Rule, call: &CallView<'_>, tokens: &mut u64) -> Result<O
             };
             let (holds, compared) = match value {
                 SentimentValue::Label(label) => {
-                    let mine = label_rank(label_name(&found)).unwrap_or(0);
+                    let mine = label_rank(found.label.as_str()).unwrap_or(0);
                     let theirs = label_rank(label).unwrap_or(0);
                     (
                         op.holds(f64::from(mine), f64::from(theirs)),
-                        format!("{} {} {}", label_name(&found), op.symbol(), label.to_uppercase()),
+                        format!("{} {} {}", found.label.as_str(), op.symbol(), label.to_uppercase()),
                     )
                 }
                 SentimentValue::Score(score) => (
@@ -412,7 +407,7 @@ fn evaluate_rule(rule: &Rule, call: &CallView<'_>, tokens: &mut u64) -> Result<O
                         SentimentAt::End => "at the end",
                         SentimentAt::Overall => "overall",
                     },
-                    label_name(&found),
+                    found.label.as_str(),
                     round(found.score),
                     if holds { "holds" } else { "does not hold" }
                 ),
@@ -430,26 +425,9 @@ fn evaluate_rule(rule: &Rule, call: &CallView<'_>, tokens: &mut u64) -> Result<O
     })
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
 fn round(value: f64) -> String {
     let rounded = (value * 1000.0).round() / 1000.0;
     rounded.to_string()
-}
-
-fn label_name(aggregate: &SentimentAggregate) -> &'static str {
-    match aggregate.label {
-        switchboard_engines::SentimentLabel::Positive => "POSITIVE",
-        switchboard_engines::SentimentLabel::Negative => "NEGATIVE",
-        switchboard_engines::SentimentLabel::Neutral => "NEUTRAL",
-        switchboard_engines::SentimentLabel::Mixed => "MIXED",
-    }
 }
 
 /// The speaker's sentiment at the start (the first quarter they spoke in), at the end (the last
@@ -467,12 +445,7 @@ fn sentiment_at<'a>(
     if theirs.is_empty() {
         return (None, Vec::new());
     }
-    let quarter = |u: &EnrichedUtterance| {
-        ((u.utterance.start_ms + u.utterance.end_ms) / 2 * 4)
-            .checked_div(call.duration_ms)
-            .unwrap_or(0)
-            .min(3)
-    };
+    let quarter = |u: &EnrichedUtterance| quarter_of(u, call.duration_ms);
     let chosen: Vec<&EnrichedUtterance> = match at {
         SentimentAt::Overall => theirs,
         SentimentAt::Start | SentimentAt::End => {

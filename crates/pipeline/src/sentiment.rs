@@ -98,16 +98,16 @@ fn neutral_empty() -> SentimentAggregate {
     }
 }
 
+/// The quarter (0–3) of a `duration_ms` call holding the utterance's midpoint.
+pub fn quarter_of(u: &EnrichedUtterance, duration_ms: u64) -> u8 {
+    let mid = (u.utterance.start_ms + u.utterance.end_ms) / 2;
+    (mid * 4).checked_div(duration_ms).unwrap_or(0).min(3) as u8
+}
+
 pub fn summarise(utterances: &[EnrichedUtterance], duration_ms: u64) -> SentimentSummary {
     let by =
         |speaker: Speaker| aggregate(utterances.iter().filter(|u| u.utterance.speaker == speaker));
-    let quarter_of = |u: &EnrichedUtterance| {
-        if duration_ms == 0 {
-            return 0;
-        }
-        let mid = (u.utterance.start_ms + u.utterance.end_ms) / 2;
-        ((mid * 4 / duration_ms) as u8).min(3)
-    };
+    let quarter_of = |u: &EnrichedUtterance| quarter_of(u, duration_ms);
     let quarters = (0u8..4)
         .map(|q| {
             let inside: Vec<&EnrichedUtterance> =

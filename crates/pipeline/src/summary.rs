@@ -103,6 +103,15 @@ pub fn extractive(
     })
 }
 
+/// `text` with its first letter in upper case.
+pub(crate) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
 fn ensure_stop(text: &str) -> String {
     if text.ends_with(['.', '!', '?']) {
         text.to_owned()
@@ -184,12 +193,7 @@ pub fn rule_based_next_steps(utterances: &[Utterance]) -> Vec<NextStep> {
             let Some(at) = commitment_at(sentence) else {
                 continue;
             };
-            let clause = ensure_stop(sentence[at..].trim());
-            let mut chars = clause.chars();
-            let clause = match chars.next() {
-                Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
-                None => continue,
-            };
+            let clause = capitalise(&ensure_stop(sentence[at..].trim()));
             let text = format!("{}: {clause}", u.speaker.title());
             if steps.iter().any(|s| s.text == text) {
                 continue;

@@ -51,7 +51,6 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
         let view = CallView {
             utterances: &enriched.utterances,
             metrics: &enriched.metrics,
-            sentiment: &enriched.sentiment,
             duration_ms: enriched.duration_ms,
             embedder: Some(embedder.as_ref()),
             language_model: model.as_deref(),

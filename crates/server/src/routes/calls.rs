@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use switchboard_core::Area;
 use switchboard_pipeline::Stage;
+use switchboard_pipeline::flat::rfc3339_ms;
 use switchboard_pipeline::stages::final_name;
 use switchboard_store::StoreError;
 use switchboard_store::ingest::{self, NewRecording};
@@ -194,15 +195,13 @@ pub struct ListQuery {
 fn millis(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     value
         .map(|raw| {
-            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_query",
-                        format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z"),
-                    )
-                })
+            rfc3339_ms(raw).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z"),
+                )
+            })
         })
         .transpose()
 }
