@@ -1,8 +1,11 @@
 //! The binary, driven as a user would: administration commands, layered configuration, and a
 //! running server whose logs must never contain a credential.
 
+mod common;
 #[path = "../../server/tests/api/fixtures.rs"]
 mod fixtures;
+
+use common::ok;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,16 +23,6 @@ fn switchboard(data: &Path, args: &[&str]) -> Output {
         .env("SWITCHBOARD_DATA_DIR", data)
         .output()
         .expect("run switchboard")
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 struct Server {

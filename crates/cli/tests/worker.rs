@@ -5,14 +5,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+mod common;
+/// Model and tool checks that skip, unless SWITCHBOARD_REQUIRE_MODEL_TESTS=1.
+#[path = "../../engines/tests/support/mod.rs"]
+mod support;
 
-fn required() -> bool {
-    std::env::var("SWITCHBOARD_REQUIRE_MODEL_TESTS").is_ok_and(|v| v == "1")
-}
+use common::ok;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 fn command(data: &Path, models: &Path) -> Command {
     let mut command = Command::new(BIN);
@@ -29,16 +32,6 @@ fn command(data: &Path, models: &Path) -> Command {
             models.join("models/all-MiniLM-L6-v2"),
         );
     command
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -59,31 +52,21 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_worker_killed_mid_stage_loses_nothing() {
-    let Some(models) = std::env::var_os("SWITCHBOARD_TEST_MODELS").map(PathBuf::from) else {
-        assert!(!required(), "SWITCHBOARD_TEST_MODELS must be set");
-        eprintln!("skipped: SWITCHBOARD_TEST_MODELS is not set");
+    let Some(models) = support::models_data_dir() else {
         return;
     };
+    if !support::have_tools(&["espeak-ng"]) {
+        return;
+    }
     let data = tempfile::tempdir().unwrap();
     let calls = data.path().join("calls");
     std::fs::create_dir_all(&calls).unwrap();
-    let speech = Command::new("espeak-ng")
-        .args(["-s", "140", "-w"])
-        .arg(calls.join("long.wav"))
-        .arg(
-            "Thank you for calling. I will read your policy details now. Your policy covers the house, \
-             the garden, the garage and the contents of every room. The renewal date is the first of March. \
-             I will send you a confirmation email today, and you will receive the documents by post next week.",
-        )
-        .output();
-    match speech {
-        Ok(out) => assert!(out.status.success()),
-        Err(_) => {
-            assert!(!required(), "espeak-ng is required");
-            eprintln!("skipped: espeak-ng is not installed");
-            return;
-        }
-    }
+    support::speak(
+        "Thank you for calling. I will read your policy details now. Your policy covers the house, \
+         the garden, the garage and the contents of every room. The renewal date is the first of March. \
+         I will send you a confirmation email today, and you will receive the documents by post next week.",
+        &calls.join("long.wav"),
+    );
     ok(command(data.path(), &models)
         .args([
             "tenant",

@@ -23,33 +23,10 @@ use switchboard_store::queue;
 use crate::fixtures::wav;
 use crate::harness::{Auth, TestApp};
 
-fn required() -> bool {
-    std::env::var("SWITCHBOARD_REQUIRE_MODEL_TESTS").is_ok_and(|v| v == "1")
-}
-
-/// The fetched models, or `None` (skip) when they are not configured.
-fn models() -> Option<PathBuf> {
-    match std::env::var_os("SWITCHBOARD_TEST_MODELS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            assert!(!required(), "SWITCHBOARD_TEST_MODELS must be set");
-            eprintln!("skipped: SWITCHBOARD_TEST_MODELS is not set");
-            None
-        }
-    }
-}
-
-fn have_espeak() -> bool {
-    let found = std::process::Command::new("espeak-ng")
-        .arg("--version")
-        .output()
-        .is_ok();
-    assert!(found || !required(), "espeak-ng is required");
-    if !found {
-        eprintln!("skipped: espeak-ng is not installed");
-    }
-    found
-}
+/// The engines' test helpers: model and tool checks that skip, unless
+/// SWITCHBOARD_REQUIRE_MODEL_TESTS=1, and a loopback server.
+#[path = "../../../engines/tests/support/mod.rs"]
+mod support;
 
 fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>) -> Pipeline {
     let embedder = match minilm {
@@ -85,11 +62,7 @@ fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>) -> Pipelin
 fn speak(text: &str) -> Vec<f32> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.wav");
-    let out = std::process::Command::new("espeak-ng")
-        .args(["-s", "150", "-w", path.to_str().unwrap(), text])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    support::speak(text, &path);
     decode(&std::fs::read(&path).unwrap(), DecodeLimits::default())
         .unwrap()
         .mixdown()
@@ -184,8 +157,10 @@ async fn put_config(
 
 #[tokio::test]
 async fn a_call_flows_from_upload_to_published_on_the_real_models() {
-    let Some(data) = models() else { return };
-    if !have_espeak() {
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    if !support::have_tools(&["espeak-ng"]) {
         return;
     }
     let files = ModelFiles::under(&data);
@@ -711,7 +686,7 @@ async fn configuration_is_validated_listed_and_kept_per_tenant() {
 
 /// A loopback server speaking OpenAI's chat-completions format: QA questions get a "yes" citing
 /// utterance 1, anything else a summary with one next step.
-async fn fake_openai() -> String {
+fn fake_openai() -> String {
     use axum::routing::post;
     let app = axum::Router::new().route(
         "/v1/chat/completions",
@@ -733,10 +708,7 @@ async fn fake_openai() -> String {
             }))
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    format!("{}/v1", support::serve_on_loopback(app))
 }
 
 #[tokio::test]
@@ -747,7 +719,9 @@ async fn a_hosted_model_writes_the_summary_and_answers_llm_rules() {
     use switchboard_pipeline::record::{EnrichedCall, EnrichedUtterance, Speaker, Utterance};
     use switchboard_pipeline::{metrics, sentiment};
 
-    let Some(data) = models() else { return };
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
     let app = TestApp::new().await;
     let a = app.tenant("hosted-a").await;
     let ai = AI_CONFIG.replace("\"embedded\"", "\"platform\"");
@@ -835,7 +809,7 @@ async fn a_hosted_model_writes_the_summary_and_answers_llm_rules() {
 
     let files = ModelFiles::under(&data);
     let mut pipeline = pipeline(&app, files.whisper_tiny_en(), Some(files.minilm_dir()));
-    let config = HttpLlmConfig::new(fake_openai().await, "test-model", None);
+    let config = HttpLlmConfig::new(fake_openai(), "test-model", None);
     let engines = Arc::get_mut(&mut pipeline.engines).unwrap();
     // Built on first use, on a blocking thread, as the CLI's engines are.
     engines.language_model = Some(LazyEngine::new(move || {
