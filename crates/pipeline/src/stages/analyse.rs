@@ -15,7 +15,9 @@ use super::{
     StageError, blocking, enriched_name, final_name, final_version_name, finish, load_call,
     read_json, write_json,
 };
+use crate::config::QaConfig;
 use crate::config::ai::{AiConfig, ModelEngine};
+use crate::engines::Engines;
 use crate::parties;
 use crate::qa::{self, CallView, QaError, transcript_text};
 use crate::record::{
@@ -34,56 +36,22 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
     let rubric = super::qa_config(&objects).await?;
     let facts = call_facts(&call.meta, call.created_at, enriched.duration_ms, &ai);
 
+    let (ai_config_version, qa_config_version) = (ai.version, rubric.version);
     let engines = pipeline.engines.clone();
-    let (record_parts, tokens) = blocking(move || {
-        let embedder = engines.embedder.get().map_err(StageError::retry)?;
-        let model = match (ai.model.engine, &engines.language_model) {
-            (ModelEngine::Platform, Some(lazy)) => Some(lazy.get().map_err(StageError::retry)?),
-            _ => None,
-        };
-        let plain: Vec<Utterance> = enriched
-            .utterances
-            .iter()
-            .map(|u| u.utterance.clone())
-            .collect();
-        let (summary, next_steps, mut tokens) =
-            write_summary(&ai, &enriched, &plain, embedder.as_ref(), model.as_deref())?;
-        let view = CallView {
-            utterances: &enriched.utterances,
-            metrics: &enriched.metrics,
-            duration_ms: enriched.duration_ms,
-            embedder: Some(embedder.as_ref()),
-            language_model: model.as_deref(),
-        };
-        let (qa, qa_tokens) = qa::evaluate(&rubric, &view).map_err(|e| match e {
-            QaError::LanguageModel(e) if !e.retryable() => StageError::permanent(e.to_string()),
-            other => StageError::retry(other.to_string()),
-        })?;
-        tokens += qa_tokens;
-        let language_model = model.as_ref().map(|m| {
-            let info = m.info();
-            ModelUse {
-                engine: info.engine,
-                model: info.model,
-            }
-        });
-        Ok((
-            (
-                summary,
-                next_steps,
-                qa,
-                enriched,
-                embedder.model().to_owned(),
-                language_model,
-                ai,
-                rubric,
-            ),
-            tokens,
-        ))
+    // The engines block: the call's data goes to a blocking thread and comes back analysed.
+    let (analysis, enriched) = blocking(move || {
+        let analysis = analyse(&engines, &ai, &rubric, &enriched)?;
+        Ok((analysis, enriched))
     })
     .await?;
-    let (summary, next_steps, qa, enriched, embedding_model, language_model, ai, _rubric) =
-        record_parts;
+    let Analysis {
+        summary,
+        next_steps,
+        qa,
+        embedding_model,
+        language_model,
+        tokens,
+    } = analysis;
     let record = FinalRecord {
         schema_version: FINAL_SCHEMA_VERSION.into(),
         call_id: call.id.clone(),
@@ -99,8 +67,8 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
             language_model,
             summary_method: summary.method.clone(),
             pipeline_version: env!("CARGO_PKG_VERSION").into(),
-            ai_config_version: ai.version,
-            qa_config_version: 1,
+            ai_config_version,
+            qa_config_version,
             transcribe_ms: enriched.transcribe_ms,
             enrich_ms: enriched.elapsed_ms,
             analyse_ms: started.elapsed().as_millis() as u64,
@@ -125,6 +93,62 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
     write_json(&objects, &final_name(&call.id), &record).await?;
     finish(pipeline, job, Stage::Analyse, None).await?;
     Ok(())
+}
+
+/// What the engines make of an enriched call.
+struct Analysis {
+    summary: Summary,
+    next_steps: Vec<NextStep>,
+    qa: crate::qa::QaResult,
+    embedding_model: String,
+    language_model: Option<ModelUse>,
+    tokens: u64,
+}
+
+/// Blocking: runs the embedding model and, when the tenant asks for it, the platform's model.
+fn analyse(
+    engines: &Engines,
+    ai: &AiConfig,
+    rubric: &QaConfig,
+    enriched: &EnrichedCall,
+) -> Result<Analysis, StageError> {
+    let embedder = engines.embedder.get().map_err(StageError::retry)?;
+    let model = match (ai.model.engine, &engines.language_model) {
+        (ModelEngine::Platform, Some(lazy)) => Some(lazy.get().map_err(StageError::retry)?),
+        _ => None,
+    };
+    let plain: Vec<Utterance> = enriched
+        .utterances
+        .iter()
+        .map(|u| u.utterance.clone())
+        .collect();
+    let (summary, next_steps, summary_tokens) =
+        write_summary(ai, enriched, &plain, embedder.as_ref(), model.as_deref())?;
+    let view = CallView {
+        utterances: &enriched.utterances,
+        metrics: &enriched.metrics,
+        duration_ms: enriched.duration_ms,
+        embedder: Some(embedder.as_ref()),
+        language_model: model.as_deref(),
+    };
+    let (qa, qa_tokens) = qa::evaluate(rubric, &view).map_err(|e| match e {
+        QaError::LanguageModel(e) if !e.retryable() => StageError::permanent(e.to_string()),
+        other => StageError::retry(other.to_string()),
+    })?;
+    Ok(Analysis {
+        summary,
+        next_steps,
+        qa,
+        embedding_model: embedder.model().to_owned(),
+        language_model: model.as_ref().map(|m| {
+            let info = m.info();
+            ModelUse {
+                engine: info.engine,
+                model: info.model,
+            }
+        }),
+        tokens: summary_tokens + qa_tokens,
+    })
 }
 
 /// Summary and next steps, and the model tokens they cost.
