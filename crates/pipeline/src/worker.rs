@@ -11,6 +11,7 @@ use switchboard_store::queue::{self, ClaimedJob};
 use switchboard_store::repo::calls;
 use switchboard_store::{Db, Storage, StoreResult};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::engines::Engines;
 use crate::stage::Stage;
@@ -52,7 +53,8 @@ pub enum Worked {
         call_id: String,
     },
     Failed {
-        stage: Stage,
+        /// The job kind (a stage's, or an unknown one found in the queue).
+        kind: String,
         call_id: String,
         dead: bool,
     },
@@ -67,19 +69,17 @@ impl Pipeline {
         let Some(stage) = Stage::from_kind(&job.kind) else {
             let reason = format!("unknown job kind \"{}\"", job.kind);
             let dead = self
-                .record_failure(&job, &job.kind.clone(), StageError::permanent(reason))
+                .record_failure(&job, &job.kind, StageError::permanent(reason))
                 .await?;
             return Ok(Worked::Failed {
-                stage: Stage::Transcribe,
+                kind: job.kind,
                 call_id: job.call_id,
                 dead,
             });
         };
         let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), attempt = job.attempts);
-        let _enter = span.enter();
-        tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), attempt = job.attempts, "stage started");
-        let outcome = stages::run(self, &job, stage).await;
-        drop(_enter);
+        tracing::info!(parent: &span, "stage started");
+        let outcome = stages::run(self, &job, stage).instrument(span).await;
         match outcome {
             Ok(()) => {
                 tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), "stage done");
@@ -91,7 +91,7 @@ impl Pipeline {
             Err(error) => {
                 let dead = self.record_failure(&job, stage.kind(), error).await?;
                 Ok(Worked::Failed {
-                    stage,
+                    kind: stage.kind().to_owned(),
                     call_id: job.call_id,
                     dead,
                 })
