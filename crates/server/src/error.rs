@@ -18,6 +18,8 @@ pub struct ApiError {
     pub message: String,
     /// Every problem found, for validation errors that find more than one.
     pub problems: Vec<String>,
+    /// `Content-Range` of a 416 answer (`bytes */<size>`).
+    pub content_range: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -43,6 +45,7 @@ impl ApiError {
             code,
             message: message.into(),
             problems: Vec::new(),
+            content_range: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl ApiError {
                 if problems.len() == 1 { "" } else { "s" }
             ),
             problems,
+            content_range: None,
         }
     }
 
@@ -160,7 +164,13 @@ impl IntoResponse for ApiError {
                 problems: self.problems,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(range) = self.content_range.and_then(|r| r.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_RANGE, range);
+        }
+        response
     }
 }
 

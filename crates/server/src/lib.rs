@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pages;
+pub mod range;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

@@ -166,13 +166,8 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
         return Redirect::to("/login").into_response();
     };
     match state.auth.session(&cookie).await {
-        Ok(Authenticated::Tenant { scope, csrf }) => HomePage {
-            actor: scope.actor().to_string(),
-            tenant: Some(scope.tenant().to_string()),
-            role: scope.role().to_string(),
-            csrf: csrf.unwrap_or_default(),
-        }
-        .into_response(),
+        // Tenant users land on their dashboard.
+        Ok(Authenticated::Tenant { .. }) => Redirect::to("/overview").into_response(),
         Ok(Authenticated::Platform { admin, csrf }) => HomePage {
             actor: admin.actor().to_string(),
             tenant: None,

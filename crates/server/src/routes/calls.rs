@@ -2,14 +2,20 @@
 //! the final record), retry a failed call, re-analyse after a rubric change, and usage.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE,
+};
+use axum::response::Response;
 use bytes::{Bytes, BytesMut};
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use switchboard_core::Area;
 use switchboard_pipeline::Stage;
-use switchboard_pipeline::flat::rfc3339_ms;
 use switchboard_pipeline::stages::final_name;
 use switchboard_store::StoreError;
 use switchboard_store::ingest::{self, NewRecording};
@@ -20,6 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
 use crate::extract::TenantAuth;
+use crate::range::bound;
 use crate::state::AppState;
 
 const MAX_META_BYTES: u64 = 1024 * 1024;
@@ -175,7 +182,7 @@ impl From<Call> for CallView {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, IntoParams)]
 pub struct ListQuery {
     /// Only calls in this state (received, transcribed, enriched, analysed, published, failed).
     pub status: Option<String>,
@@ -183,27 +190,56 @@ pub struct ListQuery {
     pub agent: Option<String>,
     /// Published calls of this direction (inbound, outbound, internal, unknown).
     pub direction: Option<String>,
-    /// Published calls started at or after this time (RFC 3339).
+    /// Published calls started at or after this time (RFC 3339) or on or after this day
+    /// (`YYYY-MM-DD`, UTC).
     pub from: Option<String>,
-    /// Published calls started before this time (RFC 3339).
+    /// Published calls started before this time (RFC 3339) or on or before this day.
     pub to: Option<String>,
+    /// Published calls of this overall sentiment (POSITIVE, NEUTRAL, NEGATIVE, MIXED).
+    pub sentiment: Option<String>,
+    /// Published calls whose QA verdict is `pass` or `fail`.
+    pub qa: Option<String>,
+    /// Calls whose id, parties, agent or summary contain this text.
+    pub q: Option<String>,
     /// 1–500, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
 
-fn millis(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
-    value
-        .map(|raw| {
-            rfc3339_ms(raw).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    format!("{field} must be an RFC 3339 time such as 2026-11-01T00:00:00Z"),
-                )
-            })
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ListQuery {
+    /// The store filter; blank fields (as an HTML form sends them) are no filter.
+    pub fn filter(&self) -> ApiResult<CallFilter> {
+        Ok(CallFilter {
+            started_from: bound("from", given(&self.from), false)?,
+            started_before: bound("to", given(&self.to), true)?,
+            status: given(&self.status).map(str::to_lowercase),
+            agent: given(&self.agent).map(str::to_lowercase),
+            direction: given(&self.direction).map(str::to_lowercase),
+            sentiment: given(&self.sentiment).map(str::to_uppercase),
+            qa_passed: qa_verdict(given(&self.qa))?,
+            search: given(&self.q).map(str::to_owned),
+            limit: self.limit.unwrap_or(50),
+            offset: self.offset.unwrap_or(0),
         })
-        .transpose()
+    }
+}
+
+/// `pass` / `fail` as a QA filter.
+pub fn qa_verdict(raw: Option<&str>) -> ApiResult<Option<bool>> {
+    match raw.unwrap_or_default() {
+        "" => Ok(None),
+        "pass" => Ok(Some(true)),
+        "fail" => Ok(Some(false)),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "qa must be pass or fail",
+        )),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/calls", tag = "tenant", params(ListQuery),
@@ -213,15 +249,7 @@ pub async fn list(
     auth: TenantAuth,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<CallView>>> {
-    let filter = CallFilter {
-        started_from: millis("from", query.from.as_deref())?,
-        started_before: millis("to", query.to.as_deref())?,
-        status: query.status,
-        agent: query.agent.map(|a| a.to_lowercase()),
-        direction: query.direction,
-        limit: query.limit.unwrap_or(50),
-        offset: query.offset.unwrap_or(0),
-    };
+    let filter = query.filter()?;
     let mut tx = state.db.read(&auth.0).await?;
     let found = calls::list(&mut tx, &filter).await?;
     tx.commit().await?;
@@ -394,4 +422,80 @@ pub async fn usage(
     let usage = results::usage(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(usage))
+}
+
+fn audio_mime(format: &str) -> &'static str {
+    match format {
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "flac" => "audio/flac",
+        "ogg" => "audio/ogg",
+        _ => "application/octet-stream",
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/calls/{id}/audio", tag = "tenant",
+    params(("id" = String, Path, description = "call id"),
+        ("range" = Option<String>, Header, description = "one byte range, e.g. `bytes=0-1023`")),
+    responses(
+        (status = 200, description = "the whole recording", content_type = "audio/wav"),
+        (status = 206, description = "the requested range (`Content-Range`)", content_type = "audio/wav"),
+        (status = 404, body = ErrorBody),
+        (status = 416, description = "the range lies outside the recording", body = ErrorBody)))]
+pub async fn audio(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let mut tx = state.db.read(&auth.0).await?;
+    let call = calls::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("call"))?;
+    tx.commit().await?;
+    let objects = state.storage.tenant(&auth.0)?;
+    let name = call.audio_name();
+    let size = objects.size(Area::Input, &name).await?;
+    // One range is served as 206; several (rare for media players) get the whole file, which
+    // RFC 9110 allows.
+    let range = match headers.get(RANGE).map(|v| v.to_str().unwrap_or_default()) {
+        None => None,
+        Some(raw) => {
+            let ranges = http_range_header::parse_range_header(raw)
+                .and_then(|parsed| parsed.validate(size))
+                .map_err(|_| {
+                    let mut err = ApiError::new(
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        "range_not_satisfiable",
+                        format!("the recording has {size} bytes; ask for one range inside it"),
+                    );
+                    err.content_range = Some(format!("bytes */{size}"));
+                    err
+                })?;
+            (ranges.len() == 1).then(|| ranges[0].clone())
+        }
+    };
+    let stream = objects
+        .stream(
+            Area::Input,
+            &name,
+            range.as_ref().map(|r| *r.start()..*r.end() + 1),
+        )
+        .await?;
+    let body = Body::from_stream(stream.map_err(std::io::Error::other));
+    let mut response = Response::builder()
+        .header(CONTENT_TYPE, audio_mime(&call.audio_format))
+        .header(ACCEPT_RANGES, "bytes")
+        .header(CACHE_CONTROL, "private, max-age=3600");
+    response = match &range {
+        Some(r) => response
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(
+                CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start(), r.end()),
+            )
+            .header(CONTENT_LENGTH, r.end() - r.start() + 1),
+        None => response.status(StatusCode::OK).header(CONTENT_LENGTH, size),
+    };
+    response.body(body).map_err(|_| ApiError::internal())
 }

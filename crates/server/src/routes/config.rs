@@ -112,3 +112,8 @@ pub async fn put_qa(
 ) -> ApiResult<Json<serde_json::Value>> {
     write(&state, &auth, &QA, body).await
 }
+
+/// The tenant's QA rubric as stored (or the default), for the settings page.
+pub async fn qa_document(state: &AppState, auth: &TenantAuth) -> ApiResult<serde_json::Value> {
+    read(state, auth, &QA).await.map(|Json(value)| value)
+}

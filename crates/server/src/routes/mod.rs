@@ -1,9 +1,10 @@
 //! The router. JSON routes are registered through `utoipa-axum`, so the OpenAPI document is built
 //! from the same handlers that serve requests.
 
+pub mod analytics;
 mod audit;
-mod calls;
-mod config;
+pub mod calls;
+pub mod config;
 mod credentials;
 mod health;
 mod ingest;
@@ -60,6 +61,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::disable()),
         )
         .routes(routes!(calls::get))
+        .routes(routes!(calls::audio))
+        .routes(routes!(analytics::overview))
+        .routes(routes!(analytics::agents))
+        .routes(routes!(analytics::agent))
         .routes(routes!(calls::retry))
         .routes(routes!(calls::reanalyse))
         .routes(routes!(calls::usage))

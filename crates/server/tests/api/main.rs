@@ -8,6 +8,7 @@ mod harness;
 
 mod auth_sessions;
 mod calls;
+mod dashboard;
 mod ingest;
 mod isolation;
 mod jwt;

@@ -17,7 +17,9 @@ use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutOptions, PutPayload, TagSet};
+use object_store::{
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, TagSet,
+};
 use secrecy::ExposeSecret;
 use switchboard_core::{Area, ObjectKey, RelativeName, TenantId};
 
@@ -325,6 +327,36 @@ impl TenantObjects {
         let (_, path) = self.location(area, name)?;
         match self.store(area).get(&path).await {
             Ok(result) => Ok(result.bytes().await?),
+            Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound("object")),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The object's size in bytes.
+    pub async fn size(&self, area: Area, name: &str) -> StoreResult<u64> {
+        let (_, path) = self.location(area, name)?;
+        match self.store(area).head(&path).await {
+            Ok(meta) => Ok(meta.size),
+            Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound("object")),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The object (or bytes `range` of it, a ranged GET on S3) as a stream, so a long recording
+    /// is served without holding it in memory.
+    pub async fn stream(
+        &self,
+        area: Area,
+        name: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> StoreResult<futures::stream::BoxStream<'static, StoreResult<Bytes>>> {
+        let (_, path) = self.location(area, name)?;
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        match self.store(area).get_opts(&path, options).await {
+            Ok(result) => Ok(Box::pin(result.into_stream().map_err(StoreError::from))),
             Err(object_store::Error::NotFound { .. }) => Err(StoreError::NotFound("object")),
             Err(err) => Err(err.into()),
         }

@@ -146,38 +146,146 @@ pub struct CallFilter {
     /// Published calls only: start time bounds, Unix milliseconds, `from` inclusive.
     pub started_from: Option<i64>,
     pub started_before: Option<i64>,
+    /// Published calls only: the overall sentiment label (POSITIVE, NEUTRAL, NEGATIVE, MIXED).
+    pub sentiment: Option<String>,
+    /// Published calls only: the overall QA verdict.
+    pub qa_passed: Option<bool>,
+    /// Calls whose id, parties, agent or summary contain this text (case-insensitive).
+    pub search: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
 
-/// Newest first. Filters on agent, direction or start time look at the published result, so
-/// they only ever match published calls.
-pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
-    let tenant = tx.tenant().clone();
-    let columns = COLUMNS
+/// A call with its published result row, when it has one.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CallListing {
+    pub call: Call,
+    pub result: Option<super::results::CallResultRow>,
+}
+
+/// The filter's condition over `calls c LEFT JOIN call_results r`; binds `$1` … `$9`.
+const FILTER_SQL: &str = "FROM calls c \
+     LEFT JOIN call_results r ON r.tenant_id = c.tenant_id AND r.call_id = c.id \
+     WHERE c.tenant_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR r.agent_id = $3) \
+     AND ($4 IS NULL OR r.direction = $4) AND ($5 IS NULL OR r.started_at >= $5) \
+     AND ($6 IS NULL OR r.started_at < $6) AND ($7 IS NULL OR r.sentiment_label = $7) \
+     AND ($8 IS NULL OR r.qa_overall_pass = $8) \
+     AND ($9 IS NULL OR LOWER(c.id) LIKE $9 ESCAPE '\\' OR LOWER(r.calling_party) LIKE $9 ESCAPE '\\' \
+          OR LOWER(r.called_party) LIKE $9 ESCAPE '\\' OR LOWER(r.agent_id) LIKE $9 ESCAPE '\\' \
+          OR LOWER(r.summary) LIKE $9 ESCAPE '\\')";
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind_filter<'q>(query: AnyQuery<'q>, tenant: &'q str, filter: &'q CallFilter) -> AnyQuery<'q> {
+    query
+        .bind(tenant)
+        .bind(filter.status.as_deref())
+        .bind(filter.agent.as_deref())
+        .bind(filter.direction.as_deref())
+        .bind(filter.started_from)
+        .bind(filter.started_before)
+        .bind(filter.sentiment.as_deref())
+        .bind(filter.qa_passed.map(i64::from))
+        .bind(
+            filter
+                .search
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| like_pattern(s.trim())),
+        )
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased, with the pattern characters escaped.
+pub(crate) fn like_pattern(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 2);
+    out.push('%');
+    for c in raw.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn prefixed_columns() -> String {
+    COLUMNS
         .split(',')
         .map(|c| format!("c.{}", c.trim()))
         .collect::<Vec<_>>()
-        .join(", ");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {columns} FROM calls c \
-         LEFT JOIN call_results r ON r.tenant_id = c.tenant_id AND r.call_id = c.id \
-         WHERE c.tenant_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR r.agent_id = $3) \
-         AND ($4 IS NULL OR r.direction = $4) AND ($5 IS NULL OR r.started_at >= $5) \
-         AND ($6 IS NULL OR r.started_at < $6) \
-         ORDER BY c.created_at DESC, c.id LIMIT $7 OFFSET $8"
-    )))
-    .bind(tenant.as_str())
-    .bind(filter.status.as_deref())
-    .bind(filter.agent.as_deref())
-    .bind(filter.direction.as_deref())
-    .bind(filter.started_from)
-    .bind(filter.started_before)
+        .join(", ")
+}
+
+/// Newest first. Filters on agent, direction, start time, sentiment or QA look at the published
+/// result, so they only ever match published calls.
+pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
+    let tenant = tx.tenant().clone();
+    let sql = format!(
+        "SELECT {} {FILTER_SQL} ORDER BY c.created_at DESC, c.id LIMIT $10 OFFSET $11",
+        prefixed_columns()
+    );
+    let rows = bind_filter(
+        sqlx::query(sqlx::AssertSqlSafe(sql)),
+        tenant.as_str(),
+        filter,
+    )
     .bind(filter.limit.clamp(1, 500))
     .bind(filter.offset.max(0))
     .fetch_all(tx.conn())
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Like [`list`], with each call's published row.
+pub async fn list_with_results(
+    tx: &mut TenantTx,
+    filter: &CallFilter,
+) -> StoreResult<Vec<CallListing>> {
+    let tenant = tx.tenant().clone();
+    let result_columns = super::results::CALL_COLUMNS
+        .split(',')
+        .map(|c| format!("r.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {}, {result_columns} {FILTER_SQL} ORDER BY c.created_at DESC, c.id LIMIT $10 OFFSET $11",
+        prefixed_columns()
+    );
+    let rows = bind_filter(
+        sqlx::query(sqlx::AssertSqlSafe(sql)),
+        tenant.as_str(),
+        filter,
+    )
+    .bind(filter.limit.clamp(1, 500))
+    .bind(filter.offset.max(0))
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let has_result: Option<String> = row.try_get("call_id")?;
+            Ok(CallListing {
+                call: from_row(row)?,
+                result: has_result
+                    .map(|_| super::results::call_from_row(row))
+                    .transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// How many calls match the filter (its limit and offset aside).
+pub async fn count(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<i64> {
+    let tenant = tx.tenant().clone();
+    let sql = format!("SELECT COUNT(*) AS n {FILTER_SQL}");
+    let row = bind_filter(
+        sqlx::query(sqlx::AssertSqlSafe(sql)),
+        tenant.as_str(),
+        filter,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(row.try_get("n")?)
 }
 
 /// Ids of the tenant's calls in `status`, oldest first.

@@ -1,6 +1,7 @@
 //! Repositories. Tenant repositories take a [`crate::TenantTx`] and bind its tenant in every
 //! statement; registry repositories take a [`crate::PlatformTx`].
 
+pub mod analytics;
 pub mod audit;
 pub mod calls;
 pub mod platform_accounts;

@@ -53,7 +53,7 @@ pub struct QaResultRow {
     pub evidence_start_ms: Option<i64>,
 }
 
-const CALL_COLUMNS: &str = "call_id, version, started_at, ended_at, duration_seconds, direction, calling_party, \
+pub(crate) const CALL_COLUMNS: &str = "call_id, version, started_at, ended_at, duration_seconds, direction, calling_party, \
     called_party, agent_id, sentiment_label, sentiment_score, agent_sentiment_score, customer_sentiment_score, \
     positive_score, neutral_score, negative_score, mixed_score, transcript_word_count, utterance_count, \
     agent_talk_ratio, non_talk_seconds, interruptions, qa_overall_pass, qa_score, summary, model_tokens, row_json";
@@ -128,7 +128,7 @@ pub async fn replace(
     Ok(())
 }
 
-fn call_from_row(row: &AnyRow) -> StoreResult<CallResultRow> {
+pub(crate) fn call_from_row(row: &AnyRow) -> StoreResult<CallResultRow> {
     let json: String = row.try_get("row_json")?;
     let pass: i64 = row.try_get("qa_overall_pass")?;
     Ok(CallResultRow {
