@@ -777,3 +777,52 @@ async fn pages_are_tenant_isolated_and_role_aware() {
     assert_eq!(settings.status, StatusCode::OK);
     assert!(settings.text.contains("mo@acme.test") && settings.text.contains("QA rubric"));
 }
+
+#[tokio::test]
+async fn a_call_without_agent_sentiment_does_not_break_the_next_publish_on_one_connection() {
+    // One pooled connection, so the second insert reuses the first one's statement (sqlx#4284:
+    // a NULL f64 was typed float4 and the cached statement then refused an f64).
+    let app = TestApp::builder().pool_size(1).build().await;
+    let (a, b) = (app.tenant("acme").await, app.tenant("globex").await);
+    publish(
+        &app,
+        &a,
+        1,
+        row(
+            nov(2, 9),
+            60.0,
+            "unknown",
+            None,
+            "MIXED",
+            None,
+            true,
+            "no agent",
+        ),
+        &[],
+    )
+    .await;
+    publish(
+        &app,
+        &b,
+        2,
+        row(
+            nov(2, 10),
+            60.0,
+            "inbound",
+            Some(ANA),
+            "POSITIVE",
+            Some(0.4),
+            true,
+            "agent",
+        ),
+        &[],
+    )
+    .await;
+    let o = app
+        .get(
+            &format!("/api/v1/analytics/overview?{RANGE}"),
+            &b.member_token,
+        )
+        .await;
+    assert_eq!(o.body["average_agent_sentiment"], 0.4);
+}

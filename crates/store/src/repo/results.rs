@@ -107,6 +107,10 @@ pub async fn replace(
     .bind(call.model_tokens)
     .bind(call.row.to_string())
     .bind(now_ms())
+    // sqlx's Any driver sends a NULL f64 as a float4 parameter (its Real/Double NULL mapping is
+    // swapped, sqlx#4284), so a statement cached after a NULL rejects the next call's f64 on
+    // PostgreSQL ("incorrect binary data format"). Unprepared, each insert is typed afresh.
+    .persistent(false)
     .execute(tx.conn())
     .await?;
     for row in qa {
