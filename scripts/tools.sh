@@ -2,7 +2,8 @@
 # Installs the Debian packages the build and the tests need, when missing.
 #   bash scripts/tools.sh build   cmake + libclang (whisper.cpp through whisper-rs)
 #   bash scripts/tools.sh         the above, plus espeak-ng, festival voices, sox and lame
-#                                 (synthetic speech and audio formats in the tests and samples)
+#                                 (synthetic speech and audio formats in the tests and samples),
+#                                 and Chromium + Node.js for the dashboard's browser test
 set -euo pipefail
 need=()
 command -v cmake >/dev/null || need+=(cmake)
@@ -12,6 +13,8 @@ if [ "${1:-all}" != build ]; then
   command -v sox >/dev/null || need+=(sox)
   command -v lame >/dev/null || need+=(lame)
   command -v text2wave >/dev/null || need+=(festival festvox-kallpc8k festvox-us-slt-hts)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v node >/dev/null || need+=(nodejs npm)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2

@@ -14,11 +14,11 @@ pub const SKY: &str = "#56B4E9";
 pub const PURPLE: &str = "#CC79A7";
 pub const GREY: &str = "#6E7781";
 
-const WIDTH: f64 = 480.0;
-const HEIGHT: f64 = 240.0;
+const WIDTH: f64 = 400.0;
+const HEIGHT: f64 = 230.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 28.0;
+const TOP: f64 = 40.0;
 const BOTTOM: f64 = 44.0;
 
 pub struct Series<'a> {
@@ -48,6 +48,23 @@ pub fn nice_axis(max: f64) -> (f64, f64) {
     if !(max > 0.0) || !max.is_finite() {
         return (1.0, 0.25);
     }
+    nice_step(max)
+}
+
+/// Like [`nice_axis`] for counts: whole-number ticks.
+pub fn count_axis(max: f64) -> (f64, f64) {
+    if !(max > 0.0) || !max.is_finite() {
+        return (1.0, 1.0);
+    }
+    let (top, step) = nice_step(max);
+    if step >= 1.0 {
+        (top, step)
+    } else {
+        (max.ceil(), 1.0)
+    }
+}
+
+fn nice_step(max: f64) -> (f64, f64) {
     let rough = max / 4.0;
     let magnitude = 10f64.powf(rough.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -69,9 +86,10 @@ fn number(value: f64) -> String {
 fn open(out: &mut String, id: &str, title: &str, description: &str) {
     let _ = write!(
         out,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc><text x="4" y="15" class="chart-title">{}</text>"#,
         esc(title),
-        esc(description)
+        esc(description),
+        esc(title)
     );
 }
 
@@ -80,7 +98,7 @@ fn legend(out: &mut String, series: &[(&str, &str)]) {
     for (name, colour) in series {
         let _ = write!(
             out,
-            r#"<rect x="{x}" y="8" width="10" height="10" fill="{colour}"/><text x="{}" y="17" class="legend">{}</text>"#,
+            r#"<rect x="{x}" y="22" width="10" height="10" fill="{colour}"/><text x="{}" y="31" class="legend">{}</text>"#,
             x + 14.0,
             esc(name)
         );
@@ -163,7 +181,7 @@ pub fn bars(
                 .sum()
         })
         .collect();
-    let (max, step) = nice_axis(totals.iter().copied().fold(0.0, f64::max));
+    let (max, step) = count_axis(totals.iter().copied().fold(0.0, f64::max));
     open(
         &mut out,
         id,
@@ -185,7 +203,7 @@ pub fn bars(
     }
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = (WIDTH - LEFT - RIGHT) / labels.len().max(1) as f64;
-    let bar_w = (slot * 0.7).max(1.0);
+    let bar_w = (slot * 0.7).clamp(1.0, 48.0);
     for (i, label) in labels.iter().enumerate() {
         let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
         let mut base = 0.0;
@@ -221,14 +239,16 @@ pub fn horizontal_bars(
 ) -> String {
     let mut out = String::new();
     let row_h = 28.0;
-    let height = TOP + row_h * rows.len().max(1) as f64 + 8.0;
-    let label_w = 150.0;
+    let top = TOP + 4.0;
+    let height = top + row_h * rows.len().max(1) as f64 + 8.0;
+    let label_w = 130.0;
     let (max, _) = nice_axis(rows.iter().map(|r| r.1).fold(0.0, f64::max));
     let _ = write!(
         out,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{} per category</desc><text x="{label_w}" y="16" class="axis-title">{}</text>"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg"><title id="{id}-t">{}</title><desc id="{id}-d">{} per category</desc><text x="4" y="15" class="chart-title">{}</text><text x="{label_w}" y="33" class="axis-title">{}</text>"#,
         esc(title),
         esc(value_label),
+        esc(title),
         esc(value_label)
     );
     if rows.is_empty() {
@@ -239,12 +259,12 @@ pub fn horizontal_bars(
             TOP + 14.0
         );
     }
-    let bar_space = WIDTH - label_w - 70.0;
+    let bar_space = WIDTH - label_w - 50.0;
     for (i, (label, value, colour)) in rows.iter().enumerate() {
-        let y = TOP + row_h * i as f64;
+        let y = top + row_h * i as f64;
         let w = (value / max * bar_space).max(if *value > 0.0 { 1.0 } else { 0.0 });
-        let short: String = if label.chars().count() > 22 {
-            label.chars().take(21).chain(['…']).collect()
+        let short: String = if label.chars().count() > 18 {
+            label.chars().take(17).chain(['…']).collect()
         } else {
             label.clone()
         };
@@ -339,6 +359,8 @@ mod tests {
         assert_eq!(nice_axis(93.0), (100.0, 50.0));
         assert_eq!(nice_axis(0.0), (1.0, 0.25));
         assert_eq!(nice_axis(1.0), (1.0, 0.5));
+        assert_eq!(count_axis(2.0), (2.0, 1.0));
+        assert_eq!(count_axis(7.0), (8.0, 2.0));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use switchboard_store::repo::{calls, results};
 use crate::fixtures::{call_result_row, qa_result_row};
 use crate::harness::{Auth, PASSWORD, Response, TestApp, TestTenant, wav};
 
-const RANGE: &str = "from=2026-11-01&to=2026-11-07";
-const ANA: &str = "ana@acme.example";
+pub const RANGE: &str = "from=2026-11-01&to=2026-11-07";
+pub const ANA: &str = "ana@acme.example";
 const BOB: &str = "bob@acme.example";
 
 /// Unix ms of 2026-11-`day` at `hour`:00 UTC (2026-11-01T00:00Z = 1 793 491 200 s).
@@ -19,9 +19,14 @@ fn nov(day: i64, hour: i64) -> i64 {
     (1_793_491_200 + (day - 1) * 86_400 + hour * 3_600) * 1000
 }
 
-struct Seeded {
+/// The recording of seeded call `seed`: c1's lasts 10 s (8 kHz), so a browser can seek in it.
+pub fn recording(seed: u8) -> Vec<u8> {
+    wav(seed, if seed == 1 { 80_000 } else { 4000 })
+}
+
+pub struct Seeded {
     /// c1 … c5 of tenant A, then B's call.
-    ids: Vec<String>,
+    pub ids: Vec<String>,
 }
 
 /// Uploads a recording and publishes hand-made result rows for it.
@@ -35,7 +40,7 @@ async fn publish(
     let uploaded = app
         .upload(
             &tenant.admin_token,
-            &[("audio", Some("call.wav"), wav(seed, 4000))],
+            &[("audio", Some("call.wav"), recording(seed))],
         )
         .await;
     assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
@@ -109,7 +114,7 @@ fn row(
 /// internal 0, unknown 1; one call per sentiment label; days 11-02 (2 calls, 1 passed, +0.40),
 /// 11-03 (1, 0 passed, −0.20), 11-05 (1, 1 passed); ana 2 calls, 90 s average, +0.40, 50 %;
 /// bob 1 call, −0.20, 0 %.
-async fn seed(app: &TestApp, a: &TestTenant, b: &TestTenant) -> Seeded {
+pub async fn seed(app: &TestApp, a: &TestTenant, b: &TestTenant) -> Seeded {
     let c1 = publish(
         app,
         a,
@@ -639,7 +644,7 @@ async fn the_audio_endpoint_serves_ranges_of_the_tenants_own_recordings() {
     let app = TestApp::new().await;
     let (a, b) = (app.tenant("acme").await, app.tenant("globex").await);
     let seeded = seed(&app, &a, &b).await;
-    let expected = wav(1, 4000);
+    let expected = recording(1);
     let get = |id: String, range: Option<&'static str>, token: String| {
         let app = &app;
         async move {

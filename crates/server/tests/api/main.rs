@@ -7,6 +7,7 @@ mod fixtures;
 mod harness;
 
 mod auth_sessions;
+mod browser;
 mod calls;
 mod dashboard;
 mod ingest;
