@@ -45,7 +45,7 @@ fn esc(text: &str) -> String {
 
 /// A round axis maximum at or above `max` and its tick step (1, 2 or 5 × 10ⁿ, ~4 ticks).
 pub fn nice_axis(max: f64) -> (f64, f64) {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return (1.0, 0.25);
     }
     nice_step(max)
@@ -53,7 +53,7 @@ pub fn nice_axis(max: f64) -> (f64, f64) {
 
 /// Like [`nice_axis`] for counts: whole-number ticks.
 pub fn count_axis(max: f64) -> (f64, f64) {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return (1.0, 1.0);
     }
     let (top, step) = nice_step(max);
