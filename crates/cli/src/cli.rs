@@ -76,6 +76,21 @@ pub enum Command {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Insert synthetic published calls into a tenant, for dashboard benchmarks and load tests
+    /// (calls, result rows and two QA verdicts each; no audio). The same seed gives the same rows.
+    Synthetic {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 10_000)]
+        calls: usize,
+        /// Spread over the last N days.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long, default_value_t = 50)]
+        agents: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]

@@ -17,6 +17,7 @@ pub mod queue;
 pub mod repo;
 pub mod scope;
 pub mod secrets;
+pub mod synthetic;
 
 pub use db::{Backend, Db, DbConfig, PlatformTx, TenantTx};
 pub use error::{StoreError, StoreResult};

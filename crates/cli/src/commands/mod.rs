@@ -38,6 +38,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { dir, tenant, csv } => {
             import::run(&Context::open(config).await?, &dir, &tenant, csv.as_deref()).await
         }
+        Command::Synthetic {
+            tenant,
+            calls,
+            days,
+            agents,
+            seed,
+        } => {
+            let context = Context::open(config).await?;
+            let scope = context.tenant_scope(&tenant, "synthetic calls").await?;
+            let spec = switchboard_store::synthetic::SyntheticCalls {
+                calls,
+                days,
+                until_ms: switchboard_store::clock::now_ms(),
+                agents,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let written = switchboard_store::synthetic::insert(&context.db, &scope, &spec).await?;
+            println!(
+                "{written} synthetic calls over {days} days and {agents} agents in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Worker {
             concurrency,
             until_idle,
