@@ -831,3 +831,39 @@ async fn a_call_without_agent_sentiment_does_not_break_the_next_publish_on_one_c
         .await;
     assert_eq!(o.body["average_agent_sentiment"], 0.4);
 }
+
+/// The `<main>` of a page, with the parts that change between runs redacted.
+fn main_of(html: &str) -> String {
+    let start = html.find("<main>").expect("a main element");
+    let end = html.find("</main>").expect("the end of main") + "</main>".len();
+    html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn pages_match_their_snapshots() {
+    let app = TestApp::new().await;
+    let (a, b) = (app.tenant("acme").await, app.tenant("globex").await);
+    let seeded = seed(&app, &a, &b).await;
+    let (cookie, _) = app
+        .login(Some("acme"), &a.admin_email, PASSWORD)
+        .await
+        .unwrap();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"[0-9a-f]{32}", "[call-id]");
+    settings.add_filter(
+        r"<dt>Received</dt><dd>[^<]*</dd>",
+        "<dt>Received</dt><dd>[received]</dd>",
+    );
+    let _guard = settings.bind_to_scope();
+    for (name, path) in [
+        ("overview", format!("/overview?{RANGE}")),
+        ("agents", format!("/agents?{RANGE}")),
+        ("agent", format!("/agents/ana%40acme.example?{RANGE}")),
+        ("calls", format!("/calls?{RANGE}")),
+        ("call", format!("/calls/{}", seeded.ids[0])),
+    ] {
+        let response = page(&app, &path, &cookie).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        insta::assert_snapshot!(format!("page_{name}"), main_of(&response.text));
+    }
+}

@@ -237,7 +237,8 @@ pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Cal
     rows.iter().map(from_row).collect()
 }
 
-/// Like [`list`], with each call's published row.
+/// Like [`list`], with each call's published row; newest start first (a call not yet
+/// published counts from when it was received).
 pub async fn list_with_results(
     tx: &mut TenantTx,
     filter: &CallFilter,
@@ -249,7 +250,8 @@ pub async fn list_with_results(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {}, {result_columns} {FILTER_SQL} ORDER BY c.created_at DESC, c.id LIMIT $10 OFFSET $11",
+        "SELECT {}, {result_columns} {FILTER_SQL} \
+         ORDER BY COALESCE(r.started_at, c.created_at) DESC, c.id LIMIT $10 OFFSET $11",
         prefixed_columns()
     );
     let rows = bind_filter(
