@@ -184,20 +184,28 @@ async fn daily(
     agent: Option<&str>,
 ) -> StoreResult<Vec<DayVolume>> {
     let tenant = tx.tenant().clone();
-    let rows = sqlx::query(
+    // Two statements rather than `($4 IS NULL OR agent_id = $4)`, which keeps SQLite from using
+    // the (tenant, agent, started_at) index.
+    let agent_clause = if agent.is_some() {
+        "AND agent_id = $4"
+    } else {
+        ""
+    };
+    let query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT started_at / 86400000 AS day, COUNT(*) AS n, \
          CAST(COALESCE(SUM(qa_overall_pass), 0) AS BIGINT) AS passed, \
          CAST(AVG(agent_sentiment_score) AS DOUBLE PRECISION) AS sentiment \
          FROM call_results WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 \
-         AND ($4 IS NULL OR agent_id = $4) \
-         GROUP BY started_at / 86400000 ORDER BY day",
-    )
+         {agent_clause} GROUP BY started_at / 86400000 ORDER BY day"
+    )))
     .bind(tenant.as_str())
     .bind(range.from_ms)
-    .bind(range.to_ms)
-    .bind(agent)
-    .fetch_all(tx.conn())
-    .await?;
+    .bind(range.to_ms);
+    let query = match agent {
+        Some(agent) => query.bind(agent.to_owned()),
+        None => query,
+    };
+    let rows = query.fetch_all(tx.conn()).await?;
     rows.iter()
         .map(|row| {
             let calls: i64 = row.try_get("n")?;
@@ -222,22 +230,34 @@ async fn agent_stats(
     agent: Option<&str>,
 ) -> StoreResult<Vec<AgentStats>> {
     let tenant = tx.tenant().clone();
-    let rows = sqlx::query(
+    let mut conditions = String::new();
+    let mut next = 4;
+    if search.is_some() {
+        conditions.push_str(&format!(" AND LOWER(agent_id) LIKE ${next} ESCAPE '\\'"));
+        next += 1;
+    }
+    if agent.is_some() {
+        conditions.push_str(&format!(" AND agent_id = ${next}"));
+    }
+    let query = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT agent_id, COUNT(*) AS n, CAST(SUM(duration_seconds) AS DOUBLE PRECISION) AS duration, \
          CAST(AVG(agent_sentiment_score) AS DOUBLE PRECISION) AS sentiment, \
          CAST(SUM(qa_overall_pass) AS BIGINT) AS passed \
          FROM call_results WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 \
-         AND agent_id IS NOT NULL AND ($4 IS NULL OR LOWER(agent_id) LIKE $4 ESCAPE '\\') \
-         AND ($5 IS NULL OR agent_id = $5) \
-         GROUP BY agent_id ORDER BY agent_id",
-    )
+         AND agent_id IS NOT NULL{conditions} GROUP BY agent_id ORDER BY agent_id"
+    )))
     .bind(tenant.as_str())
     .bind(range.from_ms)
-    .bind(range.to_ms)
-    .bind(search.map(super::calls::like_pattern))
-    .bind(agent)
-    .fetch_all(tx.conn())
-    .await?;
+    .bind(range.to_ms);
+    let query = match search {
+        Some(search) => query.bind(super::calls::like_pattern(search)),
+        None => query,
+    };
+    let query = match agent {
+        Some(agent) => query.bind(agent.to_owned()),
+        None => query,
+    };
+    let rows = query.fetch_all(tx.conn()).await?;
     rows.iter()
         .map(|row| {
             let calls: i64 = row.try_get("n")?;
@@ -322,10 +342,10 @@ pub async fn agent(
     };
     let tenant = tx.tenant().clone();
     let rows = sqlx::query(
-        "SELECT q.rule_id AS rule_id, MIN(q.rule_name) AS rule_name, COUNT(*) AS n FROM qa_results q \
-         JOIN call_results r ON r.tenant_id = q.tenant_id AND r.call_id = q.call_id \
-         WHERE q.tenant_id = $1 AND r.agent_id = $2 AND r.started_at >= $3 AND r.started_at < $4 \
-         AND q.passed = 0 GROUP BY q.rule_id ORDER BY n DESC, rule_id",
+        "SELECT rule_id, MIN(rule_name) AS rule_name, COUNT(*) AS n FROM qa_results \
+         WHERE tenant_id = $1 AND passed = 0 AND call_id IN (SELECT call_id FROM call_results \
+         WHERE tenant_id = $1 AND agent_id = $2 AND started_at >= $3 AND started_at < $4) \
+         GROUP BY rule_id ORDER BY n DESC, rule_id",
     )
     .bind(tenant.as_str())
     .bind(agent_id)
