@@ -213,9 +213,14 @@ fn given(value: &Option<String>) -> Option<&str> {
 impl ListQuery {
     /// The store filter; blank fields (as an HTML form sends them) are no filter.
     pub fn filter(&self) -> ApiResult<CallFilter> {
+        // The list's documented code for a bad query field is `invalid_query`.
+        let query_error = |mut err: ApiError| {
+            err.code = "invalid_query";
+            err
+        };
         Ok(CallFilter {
-            started_from: bound("from", given(&self.from), false)?,
-            started_before: bound("to", given(&self.to), true)?,
+            started_from: bound("from", given(&self.from), false).map_err(query_error)?,
+            started_before: bound("to", given(&self.to), true).map_err(query_error)?,
             status: given(&self.status).map(str::to_lowercase),
             agent: given(&self.agent).map(str::to_lowercase),
             direction: given(&self.direction).map(str::to_lowercase),

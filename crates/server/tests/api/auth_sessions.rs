@@ -227,7 +227,19 @@ async fn the_login_form_needs_its_double_submit_token() {
                 .unwrap(),
         )
         .await;
-    assert!(home.text.contains("tenant-a"), "{}", home.text);
+    assert_eq!(
+        home.headers["location"], "/overview",
+        "tenant users land on the dashboard"
+    );
+    let overview = app
+        .send(
+            Request::get("/overview")
+                .header("cookie", format!("sb_session={cookie}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(overview.text.contains("tenant-a"), "{}", overview.text);
 
     let logout_forged = app
         .send(
