@@ -10,16 +10,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use http::Request;
 use switchboard_core::Role;
-use switchboard_server::{AppState, ServerConfig, router};
-use switchboard_store::auth::Authenticator;
 use switchboard_store::repo::tokens;
-use switchboard_store::secrets::{Keyring, MasterKey};
 use tower::ServiceExt;
 
 const CONCURRENCY: usize = 16;
@@ -103,16 +99,7 @@ async fn main() {
         .unwrap();
     tx.commit().await.unwrap();
 
-    let app = router(AppState {
-        auth: Authenticator::new(db.clone(), None),
-        db: db.clone(),
-        storage: env.storage.clone(),
-        keyring: Arc::new(Keyring::new(
-            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
-            vec![],
-        )),
-        config: Arc::new(ServerConfig::default()),
-    });
+    let app = env.router();
     round("warm-up", &app, &token).await;
     let mut rounds = vec![
         round(

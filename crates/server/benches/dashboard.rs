@@ -9,18 +9,15 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use http::Request;
 use switchboard_core::{Area, Role};
-use switchboard_server::{AppState, ServerConfig, router};
 use switchboard_store::auth::Authenticator;
 use switchboard_store::clock::now_ms;
 use switchboard_store::repo::analytics::{DAY_MS, day_label};
 use switchboard_store::repo::tokens;
-use switchboard_store::secrets::{Keyring, MasterKey};
 use switchboard_store::synthetic::{self, SyntheticCalls};
 use tower::ServiceExt;
 
@@ -136,16 +133,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let app = router(AppState {
-        auth,
-        db: db.clone(),
-        storage: env.storage.clone(),
-        keyring: Arc::new(Keyring::new(
-            MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
-            vec![],
-        )),
-        config: Arc::new(ServerConfig::default()),
-    });
+    let app = env.router();
 
     let range = format!(
         "from={}&to={}",

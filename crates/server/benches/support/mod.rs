@@ -76,6 +76,22 @@ pub async fn env(prefix: &str) -> BenchEnv {
 }
 
 impl BenchEnv {
+    /// The real router over this database and storage (no OIDC issuers, a fresh master key).
+    pub fn router(&self) -> axum::Router {
+        use std::sync::Arc;
+        use switchboard_store::secrets::{Keyring, MasterKey};
+        switchboard_server::router(switchboard_server::AppState {
+            auth: switchboard_store::auth::Authenticator::new(self.db.clone(), None),
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            keyring: Arc::new(Keyring::new(
+                MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),
+                vec![],
+            )),
+            config: Arc::new(switchboard_server::ServerConfig::default()),
+        })
+    }
+
     /// Onboards `id` and opens it as the operator (admin scope).
     pub async fn tenant(&self, id: &str) -> TenantScope {
         let tenant = TenantId::parse(id).unwrap();
