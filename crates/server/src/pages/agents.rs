@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use switchboard_store::clock::now_ms;
+use switchboard_store::repo::analytics;
 use switchboard_store::repo::calls::{self, CallFilter};
 
 use super::calls::{CallRow, PAGE_SIZE, dynamic_columns};
@@ -77,21 +78,24 @@ pub async fn list(
 pub async fn export(
     State(state): State<AppState>,
     user: PageUser,
-    Query(mut query): Query<AgentsQuery>,
+    Query(query): Query<AgentsQuery>,
 ) -> PageResult {
-    query.limit = Some(500);
-    let mut rows = Vec::new();
-    loop {
-        let view = load_agents(&state, &user.auth, &query)
-            .await
-            .map_err(|err| error_page(user.nav("agents"), err))?;
-        let got = view.agents.len() as i64;
-        rows.extend(view.agents);
-        if got < 500 || rows.len() >= 100_000 {
-            break;
-        }
-        query.offset = Some(query.offset.unwrap_or(0) + 500);
+    let rows = async {
+        let range = query.range().resolve(now_ms())?;
+        let order = query.order()?;
+        let mut tx = state.db.read(&user.auth.0).await?;
+        let rows = analytics::all_agents(
+            &mut tx,
+            range.range,
+            query.q.as_deref().map(str::trim),
+            order,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(rows)
     }
+    .await
+    .map_err(|err| error_page(user.nav("agents"), err))?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record([
         "agent_id",

@@ -206,8 +206,9 @@ pub async fn export(
         let mut all = Vec::new();
         filter.limit = 500;
         filter.offset = 0;
+        let mut tx = state.db.read(&user.auth.0).await?;
         loop {
-            let (page, _) = listings(&state, &user, &filter).await?;
+            let page = calls::list_with_results(&mut tx, &filter).await?;
             let done = (page.len() as i64) < filter.limit;
             all.extend(page);
             if done || all.len() as i64 >= EXPORT_MAX {
@@ -215,6 +216,7 @@ pub async fn export(
             }
             filter.offset += filter.limit;
         }
+        tx.commit().await?;
         all.truncate(EXPORT_MAX as usize);
         Ok::<_, ApiError>(all)
     }

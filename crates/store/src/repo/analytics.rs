@@ -141,18 +141,13 @@ pub async fn overview(tx: &mut TenantTx, range: TimeRange) -> StoreResult<Overvi
     let qa_passed: i64 = totals.try_get("passed")?;
     let agents = agent_stats(tx, range, None, None).await?;
     let mut by_volume = agents.clone();
-    by_volume.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.agent_id.cmp(&b.agent_id)));
+    sort_agents(&mut by_volume, AgentOrder::Calls);
     let mut by_sentiment: Vec<AgentStats> = agents
         .iter()
         .filter(|a| a.average_sentiment.is_some())
         .cloned()
         .collect();
-    by_sentiment.sort_by(|a, b| {
-        b.average_sentiment
-            .partial_cmp(&a.average_sentiment)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.agent_id.cmp(&b.agent_id))
-    });
+    sort_agents(&mut by_sentiment, AgentOrder::Sentiment);
     let mut by_failures: Vec<AgentStats> =
         agents.iter().filter(|a| a.qa_failed > 0).cloned().collect();
     by_failures.sort_by(|a, b| {
@@ -290,6 +285,38 @@ pub enum AgentOrder {
     AgentId,
 }
 
+fn sort_agents(agents: &mut [AgentStats], order: AgentOrder) {
+    match order {
+        AgentOrder::Calls => {
+            agents.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.agent_id.cmp(&b.agent_id)))
+        }
+        AgentOrder::Sentiment => agents.sort_by(|a, b| {
+            b.average_sentiment
+                .unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&a.average_sentiment.unwrap_or(f64::NEG_INFINITY))
+                .then(a.agent_id.cmp(&b.agent_id))
+        }),
+        AgentOrder::QaPassRate => agents.sort_by(|a, b| {
+            a.qa_pass_rate
+                .total_cmp(&b.qa_pass_rate)
+                .then(a.agent_id.cmp(&b.agent_id))
+        }),
+        AgentOrder::AgentId => agents.sort_by(|a, b| a.agent_id.cmp(&b.agent_id)),
+    }
+}
+
+/// Every agent of the explorer's search, in `order` (for its CSV export).
+pub async fn all_agents(
+    tx: &mut TenantTx,
+    range: TimeRange,
+    search: Option<&str>,
+    order: AgentOrder,
+) -> StoreResult<Vec<AgentStats>> {
+    let mut all = agent_stats(tx, range, search.filter(|s| !s.is_empty()), None).await?;
+    sort_agents(&mut all, order);
+    Ok(all)
+}
+
 /// A page of the agent explorer, and how many agents match in all.
 pub async fn agents(
     tx: &mut TenantTx,
@@ -299,24 +326,7 @@ pub async fn agents(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<AgentStats>, i64)> {
-    let mut all = agent_stats(tx, range, search.filter(|s| !s.is_empty()), None).await?;
-    match order {
-        AgentOrder::Calls => {
-            all.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.agent_id.cmp(&b.agent_id)))
-        }
-        AgentOrder::Sentiment => all.sort_by(|a, b| {
-            b.average_sentiment
-                .unwrap_or(f64::NEG_INFINITY)
-                .total_cmp(&a.average_sentiment.unwrap_or(f64::NEG_INFINITY))
-                .then(a.agent_id.cmp(&b.agent_id))
-        }),
-        AgentOrder::QaPassRate => all.sort_by(|a, b| {
-            a.qa_pass_rate
-                .total_cmp(&b.qa_pass_rate)
-                .then(a.agent_id.cmp(&b.agent_id))
-        }),
-        AgentOrder::AgentId => {}
-    }
+    let all = all_agents(tx, range, search, order).await?;
     let total = all.len() as i64;
     let page = all
         .into_iter()

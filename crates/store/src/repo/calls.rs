@@ -209,10 +209,11 @@ pub(crate) fn like_pattern(raw: &str) -> String {
     out
 }
 
-fn prefixed_columns() -> String {
-    COLUMNS
+/// `alias.column, …` of a comma-separated column list.
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns
         .split(',')
-        .map(|c| format!("c.{}", c.trim()))
+        .map(|c| format!("{alias}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -223,7 +224,7 @@ pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Cal
     let tenant = tx.tenant().clone();
     let sql = format!(
         "SELECT {} {FILTER_SQL} ORDER BY c.created_at DESC, c.id LIMIT $10 OFFSET $11",
-        prefixed_columns()
+        prefixed(COLUMNS, "c")
     );
     let rows = bind_filter(
         sqlx::query(sqlx::AssertSqlSafe(sql)),
@@ -244,15 +245,11 @@ pub async fn list_with_results(
     filter: &CallFilter,
 ) -> StoreResult<Vec<CallListing>> {
     let tenant = tx.tenant().clone();
-    let result_columns = super::results::CALL_COLUMNS
-        .split(',')
-        .map(|c| format!("r.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
-        "SELECT {}, {result_columns} {FILTER_SQL} \
+        "SELECT {}, {} {FILTER_SQL} \
          ORDER BY COALESCE(r.started_at, c.created_at) DESC, c.id LIMIT $10 OFFSET $11",
-        prefixed_columns()
+        prefixed(COLUMNS, "c"),
+        prefixed(super::results::CALL_COLUMNS, "r")
     );
     let rows = bind_filter(
         sqlx::query(sqlx::AssertSqlSafe(sql)),
