@@ -9,11 +9,8 @@
 
 use std::path::PathBuf;
 
-use http::StatusCode;
-use serde_json::json;
-
-use crate::dashboard::{ANA, RANGE, seed};
-use crate::harness::{Auth, PASSWORD, TestApp};
+use crate::dashboard::{ANA, RANGE, add_member, seed};
+use crate::harness::{PASSWORD, TestApp};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -46,22 +43,7 @@ async fn the_dashboard_works_in_headless_chromium() {
     let app = TestApp::new().await;
     let (a, b) = (app.tenant("acme").await, app.tenant("globex").await);
     let seeded = seed(&app, &a, &b).await;
-    let (cookie, csrf) = app
-        .login(Some("acme"), &a.admin_email, PASSWORD)
-        .await
-        .unwrap();
-    let invited = app
-        .call(
-            "POST",
-            "/api/v1/users",
-            Auth::Session {
-                cookie: &cookie,
-                csrf: Some(&csrf),
-            },
-            Some(json!({"email": "mo@acme.test", "role": "member", "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+    add_member(&app, &a, "mo@acme.test").await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

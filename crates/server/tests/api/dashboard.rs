@@ -238,6 +238,18 @@ pub async fn seed(app: &TestApp, a: &TestTenant, b: &TestTenant) -> Seeded {
     }
 }
 
+/// Adds a member with the test password to the tenant.
+pub async fn add_member(app: &TestApp, tenant: &TestTenant, email: &str) {
+    let invited = app
+        .post(
+            "/api/v1/users",
+            &tenant.admin_token,
+            json!({"email": email, "role": "member", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+}
+
 async fn page(app: &TestApp, path: &str, cookie: &str) -> Response {
     app.call("GET", path, Auth::Session { cookie, csrf: None }, None)
         .await
@@ -712,7 +724,7 @@ async fn pages_are_tenant_isolated_and_role_aware() {
     let app = TestApp::new().await;
     let (a, b) = (app.tenant("acme").await, app.tenant("globex").await);
     let seeded = seed(&app, &a, &b).await;
-    let (cookie, csrf) = app
+    let (cookie, _) = app
         .login(Some("acme"), &a.admin_email, PASSWORD)
         .await
         .unwrap();
@@ -753,18 +765,7 @@ async fn pages_are_tenant_isolated_and_role_aware() {
     assert_eq!(home.headers["location"], "/overview");
 
     // A member sees no admin navigation and may not open the settings page.
-    let invited = app
-        .call(
-            "POST",
-            "/api/v1/users",
-            Auth::Session {
-                cookie: &cookie,
-                csrf: Some(&csrf),
-            },
-            Some(json!({"email": "mo@acme.test", "role": "member", "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+    add_member(&app, &a, "mo@acme.test").await;
     let (member, _) = app
         .login(Some("acme"), "mo@acme.test", PASSWORD)
         .await
