@@ -8,11 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use serde_json::Value;
-use switchboard_core::Area;
 use switchboard_pipeline::qa::Verdict;
 use switchboard_pipeline::record::FinalRecord;
-use switchboard_pipeline::stages::final_name;
-use switchboard_store::StoreError;
 use switchboard_store::clock::now_ms;
 use switchboard_store::repo::calls::{self, CallFilter, CallListing};
 
@@ -21,7 +18,7 @@ use super::session::{Nav, PageUser};
 use super::{PageResult, Pager, error_page};
 use crate::error::{ApiError, ApiResult};
 use crate::range::{DateRange, RangeQuery};
-use crate::routes::calls::ListQuery;
+use crate::routes::calls::{ListQuery, final_record};
 use crate::state::AppState;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -511,19 +508,9 @@ pub async fn detail(
     }
     .await
     .map_err(|err| error_page(nav(), err))?;
-    let record: Option<FinalRecord> = if call.status == "published" || call.result_version > 1 {
-        let objects = state
-            .storage
-            .tenant(&user.auth.0)
-            .map_err(|e| error_page(nav(), e.into()))?;
-        match objects.get(Area::Results, &final_name(&call.id)).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
-            Err(StoreError::NotFound(_)) => None,
-            Err(err) => return Err(error_page(nav(), err.into())),
-        }
-    } else {
-        None
-    };
+    let record: Option<FinalRecord> = final_record(&state, &user.auth, &call)
+        .await
+        .map_err(|err| error_page(nav(), err))?;
     let failure = (call.status == "failed").then(|| {
         format!(
             "{} failed after {} attempt(s): {}",

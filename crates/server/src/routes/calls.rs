@@ -281,6 +281,26 @@ pub struct CallDetail {
     pub record: Option<serde_json::Value>,
 }
 
+/// The call's final record (`final/v1.0`), once it has been analysed; `None` before, or when the
+/// object is missing. Read as JSON (the API) or as a typed record (the call page).
+pub async fn final_record<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    auth: &TenantAuth,
+    call: &Call,
+) -> ApiResult<Option<T>> {
+    let analysed = matches!(call.status.as_str(), "analysed" | "published")
+        || call.failure_stage.as_deref() == Some("publish");
+    if !analysed {
+        return Ok(None);
+    }
+    let objects = state.storage.tenant(&auth.0)?;
+    match objects.get(Area::Results, &final_name(&call.id)).await {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "tenant",
     params(("id" = String, Path, description = "call id")),
     responses((status = 200, body = CallDetail), (status = 404, body = ErrorBody)))]
@@ -295,18 +315,7 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found("call"))?;
     let jobs = queue::for_call(&mut tx, &id).await?;
     tx.commit().await?;
-    let record = if matches!(call.status.as_str(), "analysed" | "published")
-        || call.failure_stage.as_deref() == Some("publish")
-    {
-        let objects = state.storage.tenant(&auth.0)?;
-        match objects.get(Area::Results, &final_name(&call.id)).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
-            Err(StoreError::NotFound(_)) => None,
-            Err(err) => return Err(err.into()),
-        }
-    } else {
-        None
-    };
+    let record = final_record(&state, &auth, &call).await?;
     Ok(Json(CallDetail {
         call: call.into(),
         jobs: jobs
