@@ -127,11 +127,11 @@ fn page_filter(query: &ListQuery) -> ApiResult<(DateRange, CallFilter)> {
     }
     .resolve(now_ms())?;
     let mut filter = query.filter()?;
-    // Unpublished calls have no start time yet; a status filter shows them whatever the range.
-    if filter.status.is_none() || filter.status.as_deref() == Some("published") {
-        filter.started_from = Some(range.range.from_ms);
-        filter.started_before = Some(range.range.to_ms);
-    }
+    // Unpublished calls have no start time yet; a status filter other than `published` shows
+    // them whatever the range.
+    let dated = filter.status.is_none() || filter.status.as_deref() == Some("published");
+    filter.started_from = dated.then_some(range.range.from_ms);
+    filter.started_before = dated.then_some(range.range.to_ms);
     Ok((range, filter))
 }
 

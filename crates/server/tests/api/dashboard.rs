@@ -633,6 +633,20 @@ async fn calls_are_filtered_exported_and_shown_with_transcript_and_qa() {
     let c3_row = rows.iter().find(|r| r[0] == *c[2]).unwrap();
     assert_eq!(&c3_row[greeting], "fail");
 
+    // A call still in the pipeline has no start time: its status shows it whatever the dates.
+    let waiting = app
+        .upload(&a.admin_token, &[("audio", Some("new.wav"), wav(9, 4000))])
+        .await;
+    let waiting = waiting.body["call_id"].as_str().unwrap().to_owned();
+    let html = page(&app, &format!("/calls?{RANGE}&status=received"), &cookie).await;
+    assert!(html.text.contains(&waiting), "{}", html.text);
+    assert!(html.text.contains("Showing 1–1 of 1"));
+    let html = page(&app, &format!("/calls?{RANGE}"), &cookie).await;
+    assert!(
+        !html.text.contains(&waiting),
+        "undated calls stay out of a date range"
+    );
+
     // Call detail: transcript with speakers and times, QA with evidence links, sentiment.
     let html = page(&app, &format!("/calls/{}", c[0]), &cookie).await;
     assert_eq!(html.status, StatusCode::OK, "{}", html.text);
