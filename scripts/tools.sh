@@ -2,8 +2,8 @@
 # Installs the Debian packages the build and the tests need, when missing.
 #   bash scripts/tools.sh build   cmake + libclang (whisper.cpp through whisper-rs)
 #   bash scripts/tools.sh         the above, plus espeak-ng, festival voices, sox and lame
-#                                 (synthetic speech and audio formats in the tests and samples),
-#                                 and Chromium + Node.js for the dashboard's browser test
+#                                 (synthetic speech and audio formats in the tests and samples)
+#   bash scripts/tools.sh test    all of the above, plus Chromium + Node.js (the browser test)
 set -euo pipefail
 need=()
 command -v cmake >/dev/null || need+=(cmake)
@@ -13,6 +13,8 @@ if [ "${1:-all}" != build ]; then
   command -v sox >/dev/null || need+=(sox)
   command -v lame >/dev/null || need+=(lame)
   command -v text2wave >/dev/null || need+=(festival festvox-kallpc8k festvox-us-slt-hts)
+fi
+if [ "${1:-all}" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v node >/dev/null || need+=(nodejs npm)
 fi
