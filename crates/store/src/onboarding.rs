@@ -154,6 +154,8 @@ pub async fn delete_tenant(
             .rows
             .insert((*table).to_owned(), done.rows_affected());
     }
+    let numbers = crate::repo::phone_numbers::delete_all(tx.conn(), id).await?;
+    report.rows.insert("phone_numbers".into(), numbers);
     let removed = sqlx::query("DELETE FROM tenants WHERE id = $1")
         .bind(id.as_str())
         .execute(tx.conn())

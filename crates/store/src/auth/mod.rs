@@ -5,6 +5,7 @@
 pub mod credential;
 pub mod jwt;
 pub mod password;
+pub mod twilio;
 
 use std::sync::Arc;
 

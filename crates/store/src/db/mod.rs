@@ -37,6 +37,10 @@ impl Backend {
 /// The tables that hold tenant data, in the order a purge deletes them (children first). A test
 /// checks this list against the live catalog, so a new tenant table cannot be forgotten here.
 pub const TENANT_TABLES: &[&str] = &[
+    "live_turns",
+    "live_calls",
+    "knowledge_entries",
+    "receptionist_settings",
     "qa_results",
     "call_results",
     "jobs",

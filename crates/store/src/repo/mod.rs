@@ -4,11 +4,15 @@
 pub mod analytics;
 pub mod audit;
 pub mod calls;
+pub mod live_calls;
+pub mod phone_numbers;
 pub mod platform_accounts;
+pub mod receptionist;
 pub mod results;
 pub mod secrets;
 pub mod sessions;
 pub mod syncs;
+pub mod templates;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
