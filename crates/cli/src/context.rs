@@ -48,11 +48,17 @@ impl Context {
         let storage = Storage::open(&settings.storage()?).context("opening object storage")?;
         let keyring = settings.keyring()?;
         let operator_name = std::env::var("USER").unwrap_or_else(|_| "console".into());
+        let operator = PlatformAdmin::operator_console(&operator_name);
+        if migrate {
+            switchboard_server::receptionist::seed_builtin_templates(&db, &operator)
+                .await
+                .context("publishing the built-in receptionist templates")?;
+        }
         Ok(Context {
             settings,
             db,
             storage,
-            operator: PlatformAdmin::operator_console(&operator_name),
+            operator,
             keyring,
         })
     }

@@ -58,6 +58,8 @@ const KEYS: &[&str] = &[
     "local_llm_model",
     "openai_api_key",
     "anthropic_api_key",
+    "twilio_account_sid",
+    "twilio_auth_token",
 ];
 
 #[derive(Deserialize)]
@@ -125,6 +127,10 @@ pub struct Settings {
     pub local_llm_model: Option<PathBuf>,
     pub openai_api_key: Option<SecretString>,
     pub anthropic_api_key: Option<SecretString>,
+    /// The platform's Twilio account: verifies webhooks for numbers whose tenant stored no
+    /// `twilio` credential of its own.
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -171,6 +177,8 @@ impl Default for Settings {
             local_llm_model: None,
             openai_api_key: None,
             anthropic_api_key: None,
+            twilio_account_sid: None,
+            twilio_auth_token: None,
         }
     }
 }
@@ -303,6 +311,15 @@ impl Settings {
             })),
             other => bail!("STORAGE_BACKEND must be 'local' or 's3', not {other:?}"),
         }
+    }
+
+    pub fn platform_twilio(&self) -> Option<switchboard_store::auth::twilio::PlatformTwilio> {
+        self.twilio_auth_token.as_ref().map(|token| {
+            switchboard_store::auth::twilio::PlatformTwilio {
+                account_sid: self.twilio_account_sid.clone(),
+                auth_token: token.clone(),
+            }
+        })
     }
 
     pub fn server(&self) -> ServerConfig {

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod openapi;
 pub mod pages;
 pub mod range;
+pub mod receptionist;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

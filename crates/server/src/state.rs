@@ -45,4 +45,6 @@ pub struct AppState {
     /// Master keys of the secret store.
     pub keyring: Arc<Keyring>,
     pub config: Arc<ServerConfig>,
+    /// The live-call receptionist: engines, the platform's Twilio account, matcher cache.
+    pub receptionist: Arc<crate::receptionist::Receptionist>,
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_ingest::SyncContext;
+use switchboard_server::receptionist::Receptionist;
 use switchboard_server::{AppState, router};
 use switchboard_store::auth::Authenticator;
 use switchboard_store::auth::jwt::JwtVerifier;
@@ -40,10 +41,11 @@ pub async fn serve(
     }
     // The embedded shape: pipeline workers in this process, stopped after the server drains.
     let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+    let engines = Arc::new(super::worker::engines(&context.settings)?);
     let workers = match context.settings.workers {
         0 => None,
         n => {
-            let pipeline = super::worker::pipeline(&context)?;
+            let pipeline = super::worker::pipeline(&context, engines.clone());
             Some(tokio::spawn(pipeline.run_workers(
                 super::worker::worker_name(),
                 n,
@@ -57,6 +59,10 @@ pub async fn serve(
         storage: context.storage,
         keyring: Arc::new(context.keyring),
         config: Arc::new(context.settings.server()),
+        receptionist: Arc::new(Receptionist::new(
+            Some(engines),
+            context.settings.platform_twilio(),
+        )),
     };
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -38,18 +38,19 @@ pub fn engines(settings: &Settings) -> anyhow::Result<Engines> {
     })
 }
 
-pub fn pipeline(context: &Context) -> anyhow::Result<Arc<Pipeline>> {
+/// The pipeline on `engines` (shared with the receptionist in `serve`, so models load once).
+pub fn pipeline(context: &Context, engines: Arc<Engines>) -> Arc<Pipeline> {
     let settings = &context.settings;
-    Ok(Arc::new(Pipeline {
+    Arc::new(Pipeline {
         db: context.db.clone(),
         storage: context.storage.clone(),
-        engines: Arc::new(engines(settings)?),
+        engines,
         settings: PipelineSettings {
             lease: Duration::from_secs(settings.job_lease_secs.max(1)),
             poll: Duration::from_secs(1),
             max_audio_seconds: settings.max_audio_seconds,
         },
-    }))
+    })
 }
 
 /// The worker name: host and process, so a lease names who holds it.
@@ -61,7 +62,7 @@ pub fn worker_name() -> String {
 /// Runs `concurrency` workers until Ctrl-C / SIGTERM; each finishes its current job first.
 /// With `until_idle`, runs the jobs that are due and exits.
 pub async fn run(context: Context, concurrency: usize, until_idle: bool) -> anyhow::Result<()> {
-    let pipeline = pipeline(&context)?;
+    let pipeline = pipeline(&context, Arc::new(engines(&context.settings)?));
     if until_idle {
         let ran = pipeline.run_until_idle(&worker_name()).await?;
         println!("{ran} pipeline jobs ran; none is due now");

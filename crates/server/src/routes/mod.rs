@@ -13,6 +13,7 @@ mod platform;
 mod session;
 pub use session::login_tenant;
 mod tokens;
+mod twilio;
 mod users;
 pub mod views;
 
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .merge(pages::router())
+        .merge(twilio::router())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn(telemetry::log_request))
         .layer(PropagateRequestIdLayer::x_request_id())

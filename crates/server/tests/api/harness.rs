@@ -9,7 +9,9 @@ use axum::Router;
 use axum::body::Body;
 use http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{Value, json};
+use switchboard_server::receptionist::Receptionist;
 use switchboard_server::{AppState, ServerConfig, router};
+use switchboard_store::auth::twilio::PlatformTwilio;
 use switchboard_store::auth::jwt::{JwtIssuerConfig, JwtVerifier};
 use switchboard_store::auth::{Authenticated, Authenticator};
 use switchboard_store::objects::S3Config;
@@ -113,6 +115,9 @@ pub struct TestAppBuilder {
     issuers: Vec<JwtIssuerConfig>,
     pool_size: u32,
     per_tenant_buckets: bool,
+    public_url: Option<String>,
+    engines: Option<Arc<switchboard_pipeline::Engines>>,
+    twilio: Option<PlatformTwilio>,
 }
 
 pub struct TestApp {
@@ -127,6 +132,7 @@ pub struct TestApp {
     pub platform_token: String,
     pub pg: Option<PgDatabase>,
     pub s3: Option<S3Config>,
+    pub receptionist: Arc<Receptionist>,
     _dir: tempfile::TempDir,
 }
 
@@ -192,6 +198,27 @@ impl TestAppBuilder {
 
     pub fn per_tenant_buckets(mut self) -> Self {
         self.per_tenant_buckets = true;
+        self
+    }
+
+    /// The public base URL Twilio signs webhooks with.
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_owned());
+        self
+    }
+
+    /// Engines for the receptionist (without: lexical matching, no language model).
+    pub fn engines(mut self, engines: Arc<switchboard_pipeline::Engines>) -> Self {
+        self.engines = Some(engines);
+        self
+    }
+
+    /// The platform's Twilio account.
+    pub fn platform_twilio(mut self, account_sid: &str, auth_token: &str) -> Self {
+        self.twilio = Some(PlatformTwilio {
+            account_sid: Some(account_sid.to_owned()),
+            auth_token: auth_token.to_owned().into(),
+        });
         self
     }
 
@@ -262,6 +289,10 @@ impl TestAppBuilder {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        switchboard_server::receptionist::seed_builtin_templates(&db, &operator)
+            .await
+            .expect("templates");
+        let receptionist = Arc::new(Receptionist::new(self.engines, self.twilio));
 
         let state = AppState {
             db: db.clone(),
@@ -270,8 +301,10 @@ impl TestAppBuilder {
             keyring: keyring.clone(),
             config: Arc::new(ServerConfig {
                 max_upload_bytes: self.max_upload_bytes,
+                public_url: self.public_url.clone(),
                 ..ServerConfig::default()
             }),
+            receptionist: receptionist.clone(),
         };
         TestApp {
             router: router(state),
@@ -285,6 +318,7 @@ impl TestAppBuilder {
             platform_token,
             pg,
             s3,
+            receptionist,
             _dir: dir,
         }
     }
@@ -297,6 +331,9 @@ impl TestApp {
             issuers: Vec::new(),
             pool_size: 5,
             per_tenant_buckets: false,
+            public_url: None,
+            engines: None,
+            twilio: None,
         }
     }
 
