@@ -30,6 +30,9 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Live calls to the AI receptionist.
+    #[command(subcommand)]
+    Call(CallCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -90,6 +93,26 @@ pub enum Command {
         agents: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CallCommand {
+    /// Simulate a phone call: drives the Twilio webhooks with signed requests (as Twilio would)
+    /// and prints the conversation.
+    Simulate {
+        /// The number dialled (E.164); it selects the tenant.
+        #[arg(long)]
+        to: String,
+        /// The caller's number (E.164).
+        #[arg(long, default_value = "+15555550123")]
+        from: String,
+        /// A running server's base URL (its PUBLIC_URL if behind a proxy); default: the
+        /// server's router in this process, on the configured database.
+        #[arg(long)]
+        url: Option<String>,
+        /// What the caller says, one argument per turn.
+        utterances: Vec<String>,
     },
 }
 
@@ -174,6 +197,10 @@ pub enum TenantCommand {
     Suspend { id: String },
     /// Reactivate a suspended tenant.
     Resume { id: String },
+    /// Assign a phone number (E.164) to a tenant: calls to it reach the tenant's receptionist.
+    AddNumber { id: String, number: String },
+    /// Release a tenant's phone number.
+    RemoveNumber { id: String, number: String },
     /// Delete a tenant and purge every row, object and secret of it.
     Delete {
         id: String,

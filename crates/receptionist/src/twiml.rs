@@ -125,6 +125,103 @@ fn render_verb(verb: &Verb, depth: usize, out: &mut String) {
     }
 }
 
+/// Parses the TwiML this module writes (for the call simulator and tests): the verbs in order,
+/// a `<Gather>`'s inner `<Say>` as its prompt. Unknown elements are skipped.
+pub fn parse(xml: &str) -> Result<Response, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut verbs = Vec::new();
+    let mut gather: Option<Verb> = None;
+    let mut open: Option<(String, Vec<(String, String)>)> = None;
+    let mut text = String::new();
+    let attrs = |e: &quick_xml::events::BytesStart<'_>| -> Result<Vec<(String, String)>, String> {
+        e.attributes()
+            .map(|a| {
+                let a = a.map_err(|e| e.to_string())?;
+                let value = a
+                    .unescape_value()
+                    .map_err(|e| e.to_string())?
+                    .into_owned();
+                Ok((String::from_utf8_lossy(a.key.as_ref()).into_owned(), value))
+            })
+            .collect()
+    };
+    let attr = |list: &[(String, String)], name: &str| {
+        list.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let list = attrs(&e)?;
+                if name == "Gather" {
+                    gather = Some(Verb::Gather {
+                        action: attr(&list, "action"),
+                        language: attr(&list, "language"),
+                        prompt: None,
+                    });
+                } else {
+                    open = Some((name, list));
+                    text.clear();
+                }
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let list = attrs(&e)?;
+                match name.as_str() {
+                    "Hangup" => verbs.push(Verb::Hangup),
+                    "Gather" => verbs.push(Verb::Gather {
+                        action: attr(&list, "action"),
+                        language: attr(&list, "language"),
+                        prompt: None,
+                    }),
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                text.push_str(&t.decode().map_err(|e| e.to_string())?);
+            }
+            Event::GeneralRef(r) => {
+                let name = r.decode().map_err(|e| e.to_string())?;
+                let resolved = quick_xml::escape::resolve_xml_entity(&name)
+                    .ok_or_else(|| format!("unknown entity &{name};"))?;
+                text.push_str(resolved);
+            }
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "Gather" {
+                    verbs.extend(gather.take());
+                    continue;
+                }
+                let Some((opened, list)) = open.take() else {
+                    continue;
+                };
+                let verb = match opened.as_str() {
+                    "Say" => Verb::Say {
+                        text: text.trim().to_owned(),
+                        voice: attr(&list, "voice"),
+                        language: attr(&list, "language"),
+                    },
+                    "Dial" => Verb::Dial {
+                        number: text.trim().to_owned(),
+                    },
+                    _ => continue,
+                };
+                match &mut gather {
+                    Some(Verb::Gather { prompt, .. }) => *prompt = Some(Box::new(verb)),
+                    _ => verbs.push(verb),
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(Response { verbs })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +237,16 @@ mod tests {
             .dial("+18005550100")
             .hangup()
             .render();
+        let parsed = parse(&xml).unwrap();
+        assert_eq!(parsed.verbs.len(), 3);
+        match &parsed.verbs[0] {
+            Verb::Gather { action, prompt, .. } => {
+                assert_eq!(action, "/twilio/gather?turn=1&x=\"y\"");
+                assert!(matches!(prompt.as_deref(), Some(Verb::Say { text, .. }) if text == "Joe's <Plumbing> & Heating"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parsed.verbs[1], Verb::Dial { number: "+18005550100".into() });
         insta::assert_snapshot!(xml, @r#"
         <?xml version="1.0" encoding="UTF-8"?>
         <Response>

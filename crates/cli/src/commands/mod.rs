@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod call;
 mod demo;
 mod import;
 mod ingest;
@@ -31,6 +32,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo::run(config, args).await,
+        Command::Call(crate::cli::CallCommand::Simulate {
+            to,
+            from,
+            url,
+            utterances,
+        }) => {
+            call::simulate(
+                Context::open(config).await?,
+                call::Simulation {
+                    to,
+                    from,
+                    url,
+                    utterances,
+                },
+            )
+            .await
+        }
         Command::Tenant(command) => tenant::run(Context::open(config).await?, command).await,
         Command::User(command) => user::run(Context::open(config).await?, command).await,
         Command::Token(command) => token::run(Context::open(config).await?, command).await,

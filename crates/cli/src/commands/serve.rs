@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use switchboard_ingest::SyncContext;
+use switchboard_pipeline::Engines;
 use switchboard_server::receptionist::Receptionist;
 use switchboard_server::{AppState, router};
 use switchboard_store::auth::Authenticator;
@@ -12,17 +13,32 @@ use switchboard_store::auth::jwt::JwtVerifier;
 
 use crate::context::Context;
 
-pub async fn serve(
-    context: Context,
-    addr: SocketAddr,
-    banner: Option<String>,
-) -> anyhow::Result<()> {
+/// The server's state over the context, with the receptionist on `engines`.
+pub fn app_state(context: &Context, engines: Arc<Engines>) -> anyhow::Result<AppState> {
     let issuers = context.settings.issuers();
     let jwt = if issuers.is_empty() {
         None
     } else {
         Some(JwtVerifier::new(issuers).context("OIDC issuer configuration")?)
     };
+    Ok(AppState {
+        auth: Authenticator::new(context.db.clone(), jwt),
+        db: context.db.clone(),
+        storage: context.storage.clone(),
+        keyring: Arc::new(context.keyring.clone()),
+        config: Arc::new(context.settings.server()),
+        receptionist: Arc::new(Receptionist::new(
+            Some(engines),
+            context.settings.platform_twilio(),
+        )),
+    })
+}
+
+pub async fn serve(
+    context: Context,
+    addr: SocketAddr,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
     let interval = context.settings.ingest_interval_secs;
     if interval > 0 {
         let mut ctx = SyncContext::new(
@@ -53,17 +69,7 @@ pub async fn serve(
             )))
         }
     };
-    let state = AppState {
-        auth: Authenticator::new(context.db.clone(), jwt),
-        db: context.db,
-        storage: context.storage,
-        keyring: Arc::new(context.keyring),
-        config: Arc::new(context.settings.server()),
-        receptionist: Arc::new(Receptionist::new(
-            Some(engines),
-            context.settings.platform_twilio(),
-        )),
-    };
+    let state = app_state(&context, engines)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

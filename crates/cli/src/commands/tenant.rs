@@ -3,7 +3,7 @@
 use anyhow::{Context as _, bail};
 use switchboard_core::TenantId;
 use switchboard_store::onboarding::{self, OnboardRequest};
-use switchboard_store::repo::tenants;
+use switchboard_store::repo::{phone_numbers, tenants};
 
 use crate::cli::TenantCommand;
 use crate::commands::user::generated_password;
@@ -21,6 +21,7 @@ pub async fn run(context: Context, command: TenantCommand) -> anyhow::Result<()>
             dedicated_storage,
         } => {
             let generated = admin_password.is_none().then(generated_password);
+            let receptionist_template = template.clone();
             let onboarded = onboarding::onboard(
                 &context.db,
                 &context.storage,
@@ -45,6 +46,30 @@ pub async fn run(context: Context, command: TenantCommand) -> anyhow::Result<()>
             if let Some(password) = generated {
                 println!("admin password (shown once): {password}");
             }
+            if let Some(template) = receptionist_template {
+                let scope = context.tenant_scope(&id, "receptionist template (onboarding)").await?;
+                switchboard_server::receptionist::clone_at_onboarding(&context.db, &scope, &template)
+                    .await
+                    .with_context(|| format!("cloning receptionist template {template:?}"))?;
+                println!("receptionist cloned from template {template}");
+            }
+        }
+        TenantCommand::AddNumber { id, number } => {
+            let tenant = TenantId::parse(&id).context("invalid tenant id")?;
+            let mut tx = context.db.platform(&context.operator).await?;
+            tenants::get(&mut tx, &tenant)
+                .await?
+                .with_context(|| format!("no tenant {id}"))?;
+            phone_numbers::assign(&mut tx, &number, &tenant).await?;
+            tx.commit().await?;
+            println!("{number} now rings tenant {id}");
+        }
+        TenantCommand::RemoveNumber { id, number } => {
+            let tenant = TenantId::parse(&id).context("invalid tenant id")?;
+            let mut tx = context.db.platform(&context.operator).await?;
+            phone_numbers::release(&mut tx, &number, &tenant).await?;
+            tx.commit().await?;
+            println!("{number} released from tenant {id}");
         }
         TenantCommand::List => {
             let mut tx = context.db.platform(&context.operator).await?;

@@ -122,3 +122,29 @@ pub async fn seed_builtin_templates(
     }
     tx.commit().await
 }
+
+/// Clones the latest version of `template_id` into a tenant that has no receptionist settings
+/// yet (onboarding with a template, the demo). Existing settings are left alone.
+pub async fn clone_at_onboarding(
+    db: &switchboard_store::Db,
+    scope: &switchboard_store::TenantScope,
+    template_id: &str,
+) -> StoreResult<bool> {
+    let admin = scope
+        .admin()
+        .ok_or_else(|| StoreError::Invalid("cloning a template needs the admin role".into()))?;
+    let mut tx = db.write(scope).await?;
+    if receptionist::get(&mut tx).await?.is_some() {
+        return Ok(false);
+    }
+    let row = switchboard_store::repo::templates::get(&mut tx, template_id, None)
+        .await?
+        .ok_or(StoreError::NotFound("template"))?;
+    let template: switchboard_receptionist::Template = serde_json::from_str(&row.body)
+        .map_err(|e| StoreError::Invalid(format!("stored template: {e}")))?;
+    let settings = ReceptionistSettings::clone_template(&template, switchboard_store::clock::now_ms());
+    let body = serde_json::to_string(&settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    receptionist::put(&mut tx, admin, &body).await?;
+    tx.commit().await?;
+    Ok(true)
+}

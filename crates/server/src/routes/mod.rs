@@ -10,6 +10,7 @@ mod health;
 mod ingest;
 mod me;
 mod platform;
+mod receptionist;
 mod session;
 pub use session::login_tenant;
 mod tokens;
@@ -71,6 +72,20 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::usage))
         .routes(routes!(config::get_ai, config::put_ai))
         .routes(routes!(config::get_qa, config::put_qa))
+        .routes(routes!(receptionist::list_templates))
+        .routes(routes!(receptionist::get_template))
+        .routes(routes!(receptionist::get_settings, receptionist::put_settings))
+        .routes(routes!(receptionist::patch_variables))
+        .routes(routes!(receptionist::clone_template))
+        .routes(routes!(receptionist::sync_template))
+        .routes(routes!(receptionist::get_readiness))
+        .routes(routes!(receptionist::list_knowledge, receptionist::add_knowledge))
+        .routes(routes!(receptionist::update_knowledge, receptionist::delete_knowledge))
+        .routes(routes!(receptionist::list_calls))
+        .routes(routes!(receptionist::get_call))
+        .routes(routes!(platform::list_numbers))
+        .routes(routes!(platform::assign_number, platform::release_number))
+        .routes(routes!(platform::publish_template))
         .routes(routes!(ingest::run))
         .routes(routes!(ingest::runs))
         .split_for_parts()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchboard_core::TenantId;
 use switchboard_store::onboarding::{self, OnboardRequest, PurgeReport};
-use switchboard_store::repo::{tenants, users};
+use switchboard_store::repo::{phone_numbers, templates, tenants, users};
 use switchboard_store::scope::AuditedAccess;
 use utoipa::{IntoParams, ToSchema};
 
@@ -204,4 +204,78 @@ pub async fn tenant_users(
     let team = users::list(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(team.into_iter().map(UserView::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/platform/tenants/{id}/phone-numbers", tag = "platform",
+    params(("id" = String, Path, description = "tenant id")),
+    responses((status = 200, body = Vec<String>), (status = 403, body = ErrorBody)))]
+pub async fn list_numbers(
+    State(state): State<AppState>,
+    PlatformAuth(admin): PlatformAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<String>>> {
+    let id = tenant_id(&id)?;
+    let mut tx = state.db.platform(&admin).await?;
+    let numbers = phone_numbers::list_for(&mut tx, &id).await?;
+    tx.commit().await?;
+    Ok(Json(numbers))
+}
+
+#[utoipa::path(put, path = "/api/v1/platform/tenants/{id}/phone-numbers/{number}", tag = "platform",
+    params(("id" = String, Path, description = "tenant id"), ("number" = String, Path, description = "E.164 number")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "another tenant owns it", body = ErrorBody)))]
+pub async fn assign_number(
+    State(state): State<AppState>,
+    PlatformAuth(admin): PlatformAuth,
+    Path((id, number)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = tenant_id(&id)?;
+    let mut tx = state.db.platform(&admin).await?;
+    tenants::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    phone_numbers::assign(&mut tx, &number, &id).await?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %id, number, "phone number assigned");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/platform/tenants/{id}/phone-numbers/{number}", tag = "platform",
+    params(("id" = String, Path, description = "tenant id"), ("number" = String, Path, description = "E.164 number")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn release_number(
+    State(state): State<AppState>,
+    PlatformAuth(admin): PlatformAuth,
+    Path((id, number)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = tenant_id(&id)?;
+    let mut tx = state.db.platform(&admin).await?;
+    phone_numbers::release(&mut tx, &number, &id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/platform/templates", tag = "platform", request_body = Object,
+    responses((status = 201, description = "published"), (status = 409, description = "that version exists", body = ErrorBody),
+        (status = 422, description = "invalid; every problem listed", body = ErrorBody)))]
+pub async fn publish_template(
+    State(state): State<AppState>,
+    PlatformAuth(admin): PlatformAuth,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    let template = switchboard_receptionist::Template::parse(&body)
+        .map_err(|problems| ApiError::invalid_document("the template", problems))?;
+    let stored = serde_json::to_string_pretty(&template).map_err(|_| ApiError::internal())?;
+    let mut tx = state.db.platform(&admin).await?;
+    let created = templates::publish(&mut tx, &template.id, template.version, &template.name, &stored).await?;
+    tx.commit().await?;
+    if !created {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("template {} version {} is already published", template.id, template.version),
+        ));
+    }
+    tracing::info!(template = template.id, version = template.version, "template published");
+    Ok(StatusCode::CREATED)
 }

@@ -99,3 +99,8 @@ pub(crate) async fn delete_all(conn: &mut AnyConnection, tenant: &TenantId) -> S
         .await?;
     Ok(done.rows_affected())
 }
+
+/// The owner of a number, for the platform (the call simulator, administration).
+pub async fn owner_of(tx: &mut PlatformTx, number: &str) -> StoreResult<Option<TenantId>> {
+    owner(tx.conn(), number).await
+}
