@@ -112,7 +112,10 @@ mod tests {
     fn fillers_are_stripped_longest_first_and_whole_words_only() {
         let fillers: Vec<String> = ["um", "you know", "like", "so"].map(String::from).to_vec();
         assert_eq!(
-            normalize("Um, so, you know, my sink is like... leaking! Sonny said so.", &fillers),
+            normalize(
+                "Um, so, you know, my sink is like... leaking! Sonny said so.",
+                &fillers
+            ),
             "my sink is leaking sonny said"
         );
     }
@@ -120,8 +123,14 @@ mod tests {
     #[test]
     fn urgency_sums_each_keyword_once() {
         let keywords = vec![
-            UrgencyKeyword { word: "emergency".into(), weight: 0.5 },
-            UrgencyKeyword { word: "gas smell".into(), weight: 0.8 },
+            UrgencyKeyword {
+                word: "emergency".into(),
+                weight: 0.5,
+            },
+            UrgencyKeyword {
+                word: "gas smell".into(),
+                weight: 0.8,
+            },
         ];
         let (score, hits) = urgency("emergency there is a gas smell emergency", &keywords);
         assert!((score - 1.3).abs() < 1e-6);

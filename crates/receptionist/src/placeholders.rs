@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 
 /// What the caller hears when every sentence of a reply needed a missing variable.
-pub const MISSING_FALLBACK: &str =
-    "I don't have that information in front of me, but I can have someone from the team get back to you.";
+pub const MISSING_FALLBACK: &str = "I don't have that information in front of me, but I can have someone from the team get back to you.";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Filled {
@@ -43,11 +42,7 @@ fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
             break;
         };
         let name = &text[open + 1..close];
-        if !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             out.push((open..close + 1, name));
             rest = close + 1;
         } else {
@@ -58,20 +53,31 @@ fn placeholders(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
 }
 
 /// Fills one sentence; `Err(missing)` when a variable is missing.
-fn fill_sentence(sentence: &str, variables: &BTreeMap<String, String>) -> Result<String, Vec<String>> {
+fn fill_sentence(
+    sentence: &str,
+    variables: &BTreeMap<String, String>,
+) -> Result<String, Vec<String>> {
     let mut out = String::with_capacity(sentence.len());
     let mut missing = Vec::new();
     let mut last = 0;
     for (range, name) in placeholders(sentence) {
         out.push_str(&sentence[last..range.start]);
-        match variables.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        match variables
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
             Some(value) => out.push_str(value),
             None => missing.push(name.to_owned()),
         }
         last = range.end;
     }
     out.push_str(&sentence[last..]);
-    if missing.is_empty() { Ok(out) } else { Err(missing) }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(missing)
+    }
 }
 
 /// Sentences, each with its trailing punctuation and space.
@@ -80,8 +86,8 @@ fn sentences(text: &str) -> Vec<&str> {
     let mut start = 0;
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
-        let end_of_sentence = matches!(b, b'.' | b'!' | b'?')
-            && bytes.get(i + 1).is_none_or(|next| *next == b' ');
+        let end_of_sentence =
+            matches!(b, b'.' | b'!' | b'?') && bytes.get(i + 1).is_none_or(|next| *next == b' ');
         if end_of_sentence {
             out.push(&text[start..(i + 1).min(text.len())]);
             start = i + 1;
@@ -134,7 +140,10 @@ mod tests {
             "I can help you schedule with {company_name}! Call {phone}.",
             &vars(&[("company_name", "Joe's Plumbing"), ("phone", "555 0100")]),
         );
-        assert_eq!(filled.text, "I can help you schedule with Joe's Plumbing! Call 555 0100.");
+        assert_eq!(
+            filled.text,
+            "I can help you schedule with Joe's Plumbing! Call 555 0100."
+        );
         assert!(!filled.degraded());
     }
 
@@ -150,7 +159,10 @@ mod tests {
 
     #[test]
     fn blank_values_count_as_missing_and_never_speak_braces() {
-        let filled = fill("We are open {business_hours}.", &vars(&[("business_hours", "  ")]));
+        let filled = fill(
+            "We are open {business_hours}.",
+            &vars(&[("business_hours", "  ")]),
+        );
         assert_eq!(filled.text, MISSING_FALLBACK);
         assert!(!filled.text.contains('{'));
         assert_eq!(filled.missing, ["business_hours"]);

@@ -59,7 +59,12 @@ pub fn score(settings: Option<&ReceptionistSettings>, inputs: &Inputs) -> Readin
         .variable_definitions
         .iter()
         .filter(|d| d.required)
-        .filter(|d| settings.variables.get(&d.name).is_none_or(|v| v.trim().is_empty()))
+        .filter(|d| {
+            settings
+                .variables
+                .get(&d.name)
+                .is_none_or(|v| v.trim().is_empty())
+        })
         .map(|d| d.name.as_str())
         .collect();
     checks.push(Check {
@@ -69,7 +74,10 @@ pub fn score(settings: Option<&ReceptionistSettings>, inputs: &Inputs) -> Readin
         message: if missing_required.is_empty() {
             "every required variable is set".into()
         } else {
-            format!("set the required variables: {}", missing_required.join(", "))
+            format!(
+                "set the required variables: {}",
+                missing_required.join(", ")
+            )
         },
     });
     let vars = settings.reply_variables();
@@ -163,12 +171,29 @@ mod tests {
     #[test]
     fn a_fresh_clone_lists_what_is_missing() {
         let settings = ReceptionistSettings::clone_template(&builtin().remove(3), 0);
-        let r = score(Some(&settings), &Inputs { rubric_present: true, ..Inputs::default() });
+        let r = score(
+            Some(&settings),
+            &Inputs {
+                rubric_present: true,
+                ..Inputs::default()
+            },
+        );
         assert!(!r.ready);
-        let failed: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.id).collect();
+        let failed: Vec<&str> = r
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id)
+            .collect();
         assert_eq!(
             failed,
-            ["required_variables", "greeting", "phone_number", "knowledge", "escalation_number"]
+            [
+                "required_variables",
+                "greeting",
+                "phone_number",
+                "knowledge",
+                "escalation_number"
+            ]
         );
         assert_eq!(r.score, 20);
         assert!(r.warnings.iter().any(|w| w.contains("service_call_price")));

@@ -27,9 +27,9 @@ pub const SCENARIO_SEMANTIC_THRESHOLD: f32 = 0.62;
 pub const KNOWLEDGE_LEXICAL_THRESHOLD: f32 = 0.8;
 
 pub const FALLBACK_REPLY: &str = "I'll connect you with someone who can help.";
-pub const URGENT_REPLY: &str =
-    "That sounds urgent. Let me connect you with someone right away.";
-pub const NO_SPEECH_REPLY: &str = "Sorry, I didn't hear anything. Please call us back any time. Goodbye.";
+pub const URGENT_REPLY: &str = "That sounds urgent. Let me connect you with someone right away.";
+pub const NO_SPEECH_REPLY: &str =
+    "Sorry, I didn't hear anything. Please call us back any time. Goodbye.";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KnowledgeEntry {
@@ -339,8 +339,12 @@ mod tests {
 
     fn plumber() -> Prepared {
         let mut settings = ReceptionistSettings::clone_template(&builtin().remove(3), 0);
-        settings.variables.insert("company_name".into(), "Joe's Plumbing".into());
-        settings.variables.insert("service_call_price".into(), "$125".into());
+        settings
+            .variables
+            .insert("company_name".into(), "Joe's Plumbing".into());
+        settings
+            .variables
+            .insert("service_call_price".into(), "$125".into());
         let knowledge = vec![KnowledgeEntry {
             id: "k1".into(),
             question: "Do you offer senior discounts?".into(),
@@ -352,15 +356,25 @@ mod tests {
     #[test]
     fn knowledge_then_scenarios_then_nothing() {
         let p = plumber();
-        let d = p.decide("Um, do you offer any senior discounts?", None).unwrap();
-        assert_eq!((d.source, d.matched.as_deref()), (Source::Knowledge, Some("k1")));
-        assert_eq!(d.reply, "Yes, seniors get ten percent off every job at Joe's Plumbing.");
+        let d = p
+            .decide("Um, do you offer any senior discounts?", None)
+            .unwrap();
+        assert_eq!(
+            (d.source, d.matched.as_deref()),
+            (Source::Knowledge, Some("k1"))
+        );
+        assert_eq!(
+            d.reply,
+            "Yes, seniors get ten percent off every job at Joe's Plumbing."
+        );
 
         let d = p.decide("How much is a service call?", None).unwrap();
         assert_eq!(d.matched.as_deref(), Some("service_price"));
         assert!(d.reply.starts_with("Our service call is $125"));
 
-        let d = p.decide("uh my kitchen drain is clogged again", None).unwrap();
+        let d = p
+            .decide("uh my kitchen drain is clogged again", None)
+            .unwrap();
         assert_eq!(d.matched.as_deref(), Some("drain_clog"));
         assert_eq!(d.action, ActionHook::OfferScheduling);
 
@@ -370,7 +384,9 @@ mod tests {
     #[test]
     fn urgency_escalates_before_anything_else() {
         let p = plumber();
-        let d = p.decide("My basement is flooding, it's an emergency!", None).unwrap();
+        let d = p
+            .decide("My basement is flooding, it's an emergency!", None)
+            .unwrap();
         assert_eq!((d.source, d.action), (Source::Urgent, ActionHook::Escalate));
         // One mild keyword alone does not escalate.
         let d = p.decide("the faucet is leaking", None).unwrap();
@@ -389,9 +405,14 @@ mod tests {
     #[test]
     fn language_model_replies_with_placeholders_are_refused() {
         let p = plumber();
-        assert!(p.language_model_decision("Call {company_name} now", 0.0).is_none());
+        assert!(
+            p.language_model_decision("Call {company_name} now", 0.0)
+                .is_none()
+        );
         assert!(p.language_model_decision("   ", 0.0).is_none());
-        let d = p.language_model_decision("We can help\nwith that.", 0.0).unwrap();
+        let d = p
+            .language_model_decision("We can help\nwith that.", 0.0)
+            .unwrap();
         assert_eq!(d.reply, "We can help with that.");
     }
 }

@@ -160,9 +160,7 @@ impl ReceptionistSettings {
         if let Some(number) = &self.escalation_number
             && !is_e164(number)
         {
-            problems.push(
-                "escalation_number: an E.164 number such as +18005550100".into(),
-            );
+            problems.push("escalation_number: an E.164 number such as +18005550100".into());
         }
         if !(0.5..=1.0).contains(&self.knowledge_threshold) {
             problems.push("knowledge_threshold: between 0.5 and 1.0".into());
@@ -187,8 +185,14 @@ impl ReceptionistSettings {
             }
         }
         problems.extend(scenario_problems(&self.scenarios, &self.action_hooks));
-        problems.extend(keyword_problems(&self.urgency_keywords.inherited, "urgency_keywords.inherited"));
-        problems.extend(keyword_problems(&self.urgency_keywords.custom, "urgency_keywords.custom"));
+        problems.extend(keyword_problems(
+            &self.urgency_keywords.inherited,
+            "urgency_keywords.inherited",
+        ));
+        problems.extend(keyword_problems(
+            &self.urgency_keywords.custom,
+            "urgency_keywords.custom",
+        ));
         for (i, word) in self.filler_words.all().enumerate() {
             if word.trim().is_empty() {
                 problems.push(format!("filler_words: entry {i} is empty"));
@@ -241,11 +245,21 @@ mod tests {
         copy.scenarios.push(custom);
         let synced = copy.sync_to(&v2, Some(&template), 99);
         assert_eq!(synced.cloned_from.version, 2);
-        assert!(synced.filler_words.inherited.contains(&"anyhow".to_string()));
+        assert!(
+            synced
+                .filler_words
+                .inherited
+                .contains(&"anyhow".to_string())
+        );
         assert_eq!(synced.filler_words.custom, ["y'all"]);
         assert_eq!(synced.variables["company_name"], "Joe's");
         assert!(synced.scenarios.iter().any(|s| s.id == "tenant_own"));
-        assert!(!synced.scenarios.iter().any(|s| s.id == template.scenarios[0].id));
+        assert!(
+            !synced
+                .scenarios
+                .iter()
+                .any(|s| s.id == template.scenarios[0].id)
+        );
     }
 
     #[test]

@@ -43,7 +43,12 @@ impl Response {
     }
 
     /// `<Gather>` wrapping a `<Say>` of `prompt`, so the caller can talk over it.
-    pub fn gather(mut self, action: &str, prompt: Option<(&str, &str, &str)>, language: &str) -> Response {
+    pub fn gather(
+        mut self,
+        action: &str,
+        prompt: Option<(&str, &str, &str)>,
+        language: &str,
+    ) -> Response {
         self.verbs.push(Verb::Gather {
             action: action.to_owned(),
             language: language.to_owned(),
@@ -138,10 +143,7 @@ pub fn parse(xml: &str) -> Result<Response, String> {
         e.attributes()
             .map(|a| {
                 let a = a.map_err(|e| e.to_string())?;
-                let value = a
-                    .unescape_value()
-                    .map_err(|e| e.to_string())?
-                    .into_owned();
+                let value = a.unescape_value().map_err(|e| e.to_string())?.into_owned();
                 Ok((String::from_utf8_lossy(a.key.as_ref()).into_owned(), value))
             })
             .collect()
@@ -242,11 +244,18 @@ mod tests {
         match &parsed.verbs[0] {
             Verb::Gather { action, prompt, .. } => {
                 assert_eq!(action, "/twilio/gather?turn=1&x=\"y\"");
-                assert!(matches!(prompt.as_deref(), Some(Verb::Say { text, .. }) if text == "Joe's <Plumbing> & Heating"));
+                assert!(
+                    matches!(prompt.as_deref(), Some(Verb::Say { text, .. }) if text == "Joe's <Plumbing> & Heating")
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(parsed.verbs[1], Verb::Dial { number: "+18005550100".into() });
+        assert_eq!(
+            parsed.verbs[1],
+            Verb::Dial {
+                number: "+18005550100".into()
+            }
+        );
         insta::assert_snapshot!(xml, @r#"
         <?xml version="1.0" encoding="UTF-8"?>
         <Response>

@@ -51,7 +51,11 @@ impl Caller {
         if let Some(sid) = &self.account_sid {
             params.push(("AccountSid".into(), sid.clone()));
         }
-        params.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        params.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let url = format!("{}{path}", self.base);
         let signature = twilio::signature(&self.token, &url, &params);
         let body = serde_urlencoded::to_string(&params)?;
@@ -190,14 +194,21 @@ pub async fn simulate(context: Context, sim: Simulation) -> anyhow::Result<()> {
         caller.call_sid, caller.from, caller.to
     );
     let started = std::time::Instant::now();
-    let mut next = speak(&caller.post("/twilio/voice", &[("CallStatus", "ringing")]).await?)?;
+    let mut next = speak(
+        &caller
+            .post("/twilio/voice", &[("CallStatus", "ringing")])
+            .await?,
+    )?;
     for utterance in &sim.utterances {
         let Some(action) = next.take() else {
             break;
         };
         println!("caller: {utterance}");
         let reply = caller
-            .post(&action, &[("SpeechResult", utterance), ("Confidence", "0.92")])
+            .post(
+                &action,
+                &[("SpeechResult", utterance), ("Confidence", "0.92")],
+            )
             .await?;
         next = speak(&reply)?;
     }

@@ -47,10 +47,16 @@ pub async fn run(context: Context, command: TenantCommand) -> anyhow::Result<()>
                 println!("admin password (shown once): {password}");
             }
             if let Some(template) = receptionist_template {
-                let scope = context.tenant_scope(&id, "receptionist template (onboarding)").await?;
-                switchboard_server::receptionist::clone_at_onboarding(&context.db, &scope, &template)
-                    .await
-                    .with_context(|| format!("cloning receptionist template {template:?}"))?;
+                let scope = context
+                    .tenant_scope(&id, "receptionist template (onboarding)")
+                    .await?;
+                switchboard_server::receptionist::clone_at_onboarding(
+                    &context.db,
+                    &scope,
+                    &template,
+                )
+                .await
+                .with_context(|| format!("cloning receptionist template {template:?}"))?;
                 println!("receptionist cloned from template {template}");
             }
         }

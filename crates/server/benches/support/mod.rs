@@ -89,6 +89,9 @@ impl BenchEnv {
                 vec![],
             )),
             config: Arc::new(switchboard_server::ServerConfig::default()),
+            receptionist: Arc::new(switchboard_server::receptionist::Receptionist::new(
+                None, None,
+            )),
         })
     }
 

@@ -17,11 +17,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// What an unknown, unconfigured or suspended number says.
-pub const UNROUTED_REPLY: &str =
-    "Thank you for calling. We are not able to take your call on this number right now. Please try again later. Goodbye.";
+pub const UNROUTED_REPLY: &str = "Thank you for calling. We are not able to take your call on this number right now. Please try again later. Goodbye.";
 const GENERIC_VOICE: &str = "Polly.Joanna";
 const GENERIC_LANGUAGE: &str = "en-US";
-const TAKE_MESSAGE: &str = "Please tell me your name, your number and your message, and someone will call you back.";
+const TAKE_MESSAGE: &str =
+    "Please tell me your name, your number and your message, and someone will call you back.";
 
 /// The TwiML for a number that no active, configured tenant answers.
 pub fn unrouted() -> String {
@@ -47,16 +47,23 @@ fn render(prepared: &Prepared, decision: &Decision, next: i64) -> String {
     let s = &prepared.settings;
     let say = |r: Response, text: &str| r.say(text, &s.voice, &s.language);
     let listen = |r: Response, text: &str| {
-        r.gather(&gather_url(next), Some((text, &s.voice, &s.language)), &s.language)
-            .say(NO_SPEECH_REPLY, &s.voice, &s.language)
-            .hangup()
+        r.gather(
+            &gather_url(next),
+            Some((text, &s.voice, &s.language)),
+            &s.language,
+        )
+        .say(NO_SPEECH_REPLY, &s.voice, &s.language)
+        .hangup()
     };
     match decision.action {
         ActionHook::HangUp => say(Response::new(), &decision.reply).hangup(),
         ActionHook::Escalate => match &s.escalation_number {
             Some(number) => say(Response::new(), &decision.reply).dial(number),
             // Nobody to transfer to: the promise becomes a message.
-            None => listen(Response::new(), &format!("{} {TAKE_MESSAGE}", decision.reply)),
+            None => listen(
+                Response::new(),
+                &format!("{} {TAKE_MESSAGE}", decision.reply),
+            ),
         },
         ActionHook::TakeMessage
         | ActionHook::OfferScheduling
@@ -84,7 +91,12 @@ fn turn_row(seq: i64, caller_text: &str, decision: &Decision, twiml: String) -> 
 }
 
 /// Stores the turn, or — when a duplicate delivery stored it first — returns the stored TwiML.
-async fn store_turn(state: &AppState, scope: &TenantScope, call: &CallInfo<'_>, turn: Turn) -> ApiResult<String> {
+async fn store_turn(
+    state: &AppState,
+    scope: &TenantScope,
+    call: &CallInfo<'_>,
+    turn: Turn,
+) -> ApiResult<String> {
     let mut tx = state.db.write(scope).await?;
     live_calls::start(&mut tx, call.call_sid, call.from, call.to).await?;
     let twiml = if live_calls::add_turn(&mut tx, call.call_sid, &turn).await? {
@@ -99,7 +111,12 @@ async fn store_turn(state: &AppState, scope: &TenantScope, call: &CallInfo<'_>, 
     Ok(twiml)
 }
 
-async fn stored_turn(state: &AppState, scope: &TenantScope, call_sid: &str, seq: i64) -> StoreResult<(Option<Turn>, Option<Arc<Prepared>>)> {
+async fn stored_turn(
+    state: &AppState,
+    scope: &TenantScope,
+    call_sid: &str,
+    seq: i64,
+) -> StoreResult<(Option<Turn>, Option<Arc<Prepared>>)> {
     let mut tx = state.db.read(scope).await?;
     let turn = live_calls::turn(&mut tx, call_sid, seq).await?;
     let prepared = match turn {
@@ -150,7 +167,11 @@ pub async fn reply(
         return Ok(Response::new()
             .gather(
                 &gather_url(seq),
-                Some(("Sorry, I didn't catch that. Could you say it again?", &s.voice, &s.language)),
+                Some((
+                    "Sorry, I didn't catch that. Could you say it again?",
+                    &s.voice,
+                    &s.language,
+                )),
                 &s.language,
             )
             .say(NO_SPEECH_REPLY, &s.voice, &s.language)
@@ -185,7 +206,11 @@ async fn decide(
             let text = prepared.normalize(speech);
             let engines = engines.clone();
             tokio::task::spawn_blocking(move || {
-                engines.embedder.get().ok().and_then(|e| e.embed(&text).ok())
+                engines
+                    .embedder
+                    .get()
+                    .ok()
+                    .and_then(|e| e.embed(&text).ok())
             })
             .await
             .ok()
@@ -250,4 +275,3 @@ pub async fn finish(
     }
     Ok(first)
 }
-

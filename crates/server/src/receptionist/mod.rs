@@ -142,7 +142,8 @@ pub async fn clone_at_onboarding(
         .ok_or(StoreError::NotFound("template"))?;
     let template: switchboard_receptionist::Template = serde_json::from_str(&row.body)
         .map_err(|e| StoreError::Invalid(format!("stored template: {e}")))?;
-    let settings = ReceptionistSettings::clone_template(&template, switchboard_store::clock::now_ms());
+    let settings =
+        ReceptionistSettings::clone_template(&template, switchboard_store::clock::now_ms());
     let body = serde_json::to_string(&settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
     receptionist::put(&mut tx, admin, &body).await?;
     tx.commit().await?;

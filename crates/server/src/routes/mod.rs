@@ -74,13 +74,22 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(config::get_qa, config::put_qa))
         .routes(routes!(receptionist::list_templates))
         .routes(routes!(receptionist::get_template))
-        .routes(routes!(receptionist::get_settings, receptionist::put_settings))
+        .routes(routes!(
+            receptionist::get_settings,
+            receptionist::put_settings
+        ))
         .routes(routes!(receptionist::patch_variables))
         .routes(routes!(receptionist::clone_template))
         .routes(routes!(receptionist::sync_template))
         .routes(routes!(receptionist::get_readiness))
-        .routes(routes!(receptionist::list_knowledge, receptionist::add_knowledge))
-        .routes(routes!(receptionist::update_knowledge, receptionist::delete_knowledge))
+        .routes(routes!(
+            receptionist::list_knowledge,
+            receptionist::add_knowledge
+        ))
+        .routes(routes!(
+            receptionist::update_knowledge,
+            receptionist::delete_knowledge
+        ))
         .routes(routes!(receptionist::list_calls))
         .routes(routes!(receptionist::get_call))
         .routes(routes!(platform::list_numbers))

@@ -267,15 +267,29 @@ pub async fn publish_template(
         .map_err(|problems| ApiError::invalid_document("the template", problems))?;
     let stored = serde_json::to_string_pretty(&template).map_err(|_| ApiError::internal())?;
     let mut tx = state.db.platform(&admin).await?;
-    let created = templates::publish(&mut tx, &template.id, template.version, &template.name, &stored).await?;
+    let created = templates::publish(
+        &mut tx,
+        &template.id,
+        template.version,
+        &template.name,
+        &stored,
+    )
+    .await?;
     tx.commit().await?;
     if !created {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
-            format!("template {} version {} is already published", template.id, template.version),
+            format!(
+                "template {} version {} is already published",
+                template.id, template.version
+            ),
         ));
     }
-    tracing::info!(template = template.id, version = template.version, "template published");
+    tracing::info!(
+        template = template.id,
+        version = template.version,
+        "template published"
+    );
     Ok(StatusCode::CREATED)
 }

@@ -84,7 +84,9 @@ pub async fn get_template(
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
     tx.commit().await?;
-    Ok(Json(serde_json::to_value(parse_template(&row.body)?).map_err(|_| ApiError::internal())?))
+    Ok(Json(
+        serde_json::to_value(parse_template(&row.body)?).map_err(|_| ApiError::internal())?,
+    ))
 }
 
 /// The tenant's settings with what surrounds them.
@@ -121,7 +123,10 @@ fn not_configured() -> ApiError {
     )
 }
 
-async fn newer_version(tx: &mut TenantTx, settings: &ReceptionistSettings) -> ApiResult<Option<i64>> {
+async fn newer_version(
+    tx: &mut TenantTx,
+    settings: &ReceptionistSettings,
+) -> ApiResult<Option<i64>> {
     let latest = templates::get(tx, &settings.cloned_from.template_id, None).await?;
     Ok(latest
         .map(|t| t.version)
@@ -156,16 +161,22 @@ fn validate(settings: &ReceptionistSettings) -> ApiResult<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid_document("the receptionist settings", problems))
+        Err(ApiError::invalid_document(
+            "the receptionist settings",
+            problems,
+        ))
     }
 }
 
-async fn save(state: &AppState, auth: &TenantAuth, tx: &mut TenantTx, settings: &ReceptionistSettings) -> ApiResult<()> {
+async fn save(
+    auth: &TenantAuth,
+    tx: &mut TenantTx,
+    settings: &ReceptionistSettings,
+) -> ApiResult<()> {
     validate(settings)?;
     let body = serde_json::to_string(settings).map_err(|_| ApiError::internal())?;
     receptionist::put(tx, auth.admin()?, &body).await?;
     tracing::info!(tenant.id = %auth.0.tenant(), "receptionist settings saved");
-    let _ = state;
     Ok(())
 }
 
@@ -196,7 +207,7 @@ pub async fn put_settings(
             vec!["cloned_from: set by clone and sync only; send it back unchanged".into()],
         ));
     }
-    save(&state, &auth, &mut tx, &settings).await?;
+    save(&auth, &mut tx, &settings).await?;
     let view = view(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(view))
@@ -219,7 +230,7 @@ pub async fn patch_variables(
             None => settings.variables.remove(&name),
         };
     }
-    save(&state, &auth, &mut tx, &settings).await?;
+    save(&auth, &mut tx, &settings).await?;
     let view = view(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(view))
@@ -265,7 +276,11 @@ pub async fn clone_template(
             settings.voice = old.voice;
             settings.language = old.language;
             settings.escalation_number = old.escalation_number;
-            let defined: Vec<&str> = settings.variable_definitions.iter().map(|d| d.name.as_str()).collect();
+            let defined: Vec<&str> = settings
+                .variable_definitions
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
             settings.variables = old
                 .variables
                 .into_iter()
@@ -274,7 +289,7 @@ pub async fn clone_template(
         }
         None => {}
     }
-    save(&state, &auth, &mut tx, &settings).await?;
+    save(&auth, &mut tx, &settings).await?;
     let view = view(&mut tx).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -297,7 +312,7 @@ pub async fn sync_template(
         let old = templates::get(&mut tx, &from.template_id, Some(from.version)).await?;
         let old = old.map(|row| parse_template(&row.body)).transpose()?;
         let synced = settings.sync_to(&parse_template(&latest.body)?, old.as_ref(), now_ms());
-        save(&state, &auth, &mut tx, &synced).await?;
+        save(&auth, &mut tx, &synced).await?;
     }
     let view = view(&mut tx).await?;
     tx.commit().await?;
@@ -310,7 +325,12 @@ pub async fn get_readiness(
     State(state): State<AppState>,
     auth: TenantAuth,
 ) -> ApiResult<Json<Readiness>> {
-    let rubric_present = match state.storage.tenant(&auth.0)?.get(Area::Config, "qa-config.json").await {
+    let rubric_present = match state
+        .storage
+        .tenant(&auth.0)?
+        .get(Area::Config, "qa-config.json")
+        .await
+    {
         Ok(_) => true,
         Err(StoreError::NotFound(_)) => false,
         Err(err) => return Err(err.into()),
@@ -323,12 +343,16 @@ pub async fn get_readiness(
     };
     let inputs = readiness::Inputs {
         phone_numbers: phone_numbers::list_own(&mut tx).await?.len(),
-        knowledge_entries: usize::try_from(receptionist::knowledge_count(&mut tx).await?).unwrap_or(0),
+        knowledge_entries: usize::try_from(receptionist::knowledge_count(&mut tx).await?)
+            .unwrap_or(0),
         rubric_present,
         newer_template_version: newer,
     };
     tx.commit().await?;
-    Ok(Json(readiness::score(stored.as_ref().map(|(s, _, _)| s), &inputs)))
+    Ok(Json(readiness::score(
+        stored.as_ref().map(|(s, _, _)| s),
+        &inputs,
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -433,7 +457,9 @@ pub async fn list_calls(
     let limit = page.limit.unwrap_or(50);
     let offset = page.offset.unwrap_or(0);
     if !(1..=200).contains(&limit) || offset < 0 {
-        return Err(ApiError::bad_request("limit is 1 to 200 and offset is 0 or more"));
+        return Err(ApiError::bad_request(
+            "limit is 1 to 200 and offset is 0 or more",
+        ));
     }
     let mut tx = state.db.read(&auth.0).await?;
     let calls = live_calls::list(&mut tx, limit, offset).await?;

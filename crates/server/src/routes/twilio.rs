@@ -10,8 +10,8 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use switchboard_store::auth::twilio::TwilioCaller;
 use switchboard_store::TenantScope;
+use switchboard_store::auth::twilio::TwilioCaller;
 
 use crate::error::{ApiError, ApiResult};
 use crate::receptionist::conversation::{self, CallInfo};
@@ -80,7 +80,12 @@ impl Verified {
     }
 }
 
-async fn verify(state: &AppState, headers: &HeaderMap, uri: &http::Uri, body: &Bytes) -> ApiResult<Verified> {
+async fn verify(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &http::Uri,
+    body: &Bytes,
+) -> ApiResult<Verified> {
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok());

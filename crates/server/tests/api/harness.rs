@@ -11,8 +11,8 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{Value, json};
 use switchboard_server::receptionist::Receptionist;
 use switchboard_server::{AppState, ServerConfig, router};
-use switchboard_store::auth::twilio::PlatformTwilio;
 use switchboard_store::auth::jwt::{JwtIssuerConfig, JwtVerifier};
+use switchboard_store::auth::twilio::PlatformTwilio;
 use switchboard_store::auth::{Authenticated, Authenticator};
 use switchboard_store::objects::S3Config;
 use switchboard_store::repo::platform_accounts;
@@ -133,6 +133,11 @@ pub struct TestApp {
     pub pg: Option<PgDatabase>,
     pub s3: Option<S3Config>,
     pub receptionist: Arc<Receptionist>,
+    state: AppState,
+    restart_with: (
+        Option<Arc<switchboard_pipeline::Engines>>,
+        Option<PlatformTwilio>,
+    ),
     _dir: tempfile::TempDir,
 }
 
@@ -292,7 +297,7 @@ impl TestAppBuilder {
         switchboard_server::receptionist::seed_builtin_templates(&db, &operator)
             .await
             .expect("templates");
-        let receptionist = Arc::new(Receptionist::new(self.engines, self.twilio));
+        let receptionist = Arc::new(Receptionist::new(self.engines.clone(), self.twilio.clone()));
 
         let state = AppState {
             db: db.clone(),
@@ -307,7 +312,9 @@ impl TestAppBuilder {
             receptionist: receptionist.clone(),
         };
         TestApp {
-            router: router(state),
+            router: router(state.clone()),
+            state,
+            restart_with: (self.engines, self.twilio),
             db,
             db_config,
             storage,
@@ -339,6 +346,16 @@ impl TestApp {
 
     pub async fn new() -> TestApp {
         TestApp::builder().build().await
+    }
+
+    /// The same server after a restart: same database and storage, nothing cached in memory.
+    pub fn restart(&mut self) {
+        let (engines, twilio) = self.restart_with.clone();
+        self.receptionist = Arc::new(Receptionist::new(engines, twilio));
+        self.router = router(AppState {
+            receptionist: self.receptionist.clone(),
+            ..self.state.clone()
+        });
     }
 
     pub async fn call(

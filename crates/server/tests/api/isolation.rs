@@ -308,6 +308,58 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         // A sync run (it fails: the stored credential is incomplete) leaves history and state.
         let synced = app.run_sync_request(&tenant.admin_token).await;
         assert!(synced.body["error"].as_str().is_some(), "{}", synced.text);
+        // The receptionist: settings, knowledge, a number, a live call with a turn.
+        let cloned = app
+            .post(
+                "/api/v1/receptionist/clone",
+                &tenant.admin_token,
+                json!({"template_id": "universal"}),
+            )
+            .await;
+        assert_eq!(cloned.status, StatusCode::CREATED, "{}", cloned.text);
+        let added = app
+            .post(
+                "/api/v1/receptionist/knowledge",
+                &tenant.admin_token,
+                json!({"question": "q?", "answer": "a."}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+        let number = if tenant.id == "tenant-a" {
+            "+18005550101"
+        } else {
+            "+18005550202"
+        };
+        let assigned = app
+            .call(
+                "PUT",
+                &format!(
+                    "/api/v1/platform/tenants/{}/phone-numbers/{number}",
+                    tenant.id
+                ),
+                Auth::Bearer(&app.platform_token),
+                None,
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::NO_CONTENT, "{}", assigned.text);
+        let mut tx = app.db.write(&scope).await.unwrap();
+        use switchboard_store::repo::live_calls;
+        live_calls::start(&mut tx, "CA1", "+14155550100", number)
+            .await
+            .unwrap();
+        let turn = live_calls::Turn {
+            seq: 0,
+            caller_text: String::new(),
+            reply: "hello".into(),
+            source: "greeting".into(),
+            matched: None,
+            score: 1.0,
+            action: "none".into(),
+            twiml: "<Response/>".into(),
+            at: 0,
+        };
+        live_calls::add_turn(&mut tx, "CA1", &turn).await.unwrap();
+        tx.commit().await.unwrap();
     }
     let audited = app
         .get(
@@ -341,6 +393,7 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
     assert_eq!(deleted.body["rows"]["tenants"], 1);
     assert_eq!(deleted.body["rows"]["users"], 2);
+    assert_eq!(deleted.body["rows"]["phone_numbers"], 1);
     assert_eq!(
         deleted.body["objects"], 4,
         "two configuration documents, one recording and its metadata"

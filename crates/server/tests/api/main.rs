@@ -19,4 +19,5 @@ mod platform;
 mod postgres;
 mod provider_sim;
 mod queue;
+mod receptionist;
 mod secrets;

@@ -104,8 +104,12 @@ impl Authenticator {
         tx.commit().await?;
         let (token, account) = match &own {
             Some(fields) if fields.get("auth_token").is_some() => (
-                fields.get("auth_token").map(|t| t.expose_secret().to_owned()),
-                fields.get("account_sid").map(|a| a.expose_secret().to_owned()),
+                fields
+                    .get("auth_token")
+                    .map(|t| t.expose_secret().to_owned()),
+                fields
+                    .get("account_sid")
+                    .map(|a| a.expose_secret().to_owned()),
             ),
             _ => (
                 platform.map(|p| p.auth_token.expose_secret().to_owned()),
@@ -113,8 +117,7 @@ impl Authenticator {
             ),
         };
         let token = token.ok_or(AuthError::Unauthenticated)?;
-        if !verify(&token, url, params, received) || !account_matches(account.as_deref(), params)
-        {
+        if !verify(&token, url, params, received) || !account_matches(account.as_deref(), params) {
             return Err(AuthError::Unauthenticated);
         }
         let record = record.ok_or(AuthError::Unauthenticated)?;
@@ -143,9 +146,8 @@ impl Authenticator {
 fn account_matches(expected: Option<&str>, params: &[(String, String)]) -> bool {
     match expected {
         None => true,
-        Some(sid) => param(params, "AccountSid").is_some_and(|got| {
-            bool::from(got.as_bytes().ct_eq(sid.as_bytes()))
-        }),
+        Some(sid) => param(params, "AccountSid")
+            .is_some_and(|got| bool::from(got.as_bytes().ct_eq(sid.as_bytes()))),
     }
 }
 
@@ -184,15 +186,24 @@ mod tests {
         let (url, params) = vector();
         let mut tampered = params.clone();
         tampered[2].1 = "1235".into();
-        assert!(!verify("12345", &url, &tampered, EXPECTED), "tampered value");
+        assert!(
+            !verify("12345", &url, &tampered, EXPECTED),
+            "tampered value"
+        );
         let mut added = params.clone();
         added.push(("Extra".into(), "1".into()));
         assert!(!verify("12345", &url, &added, EXPECTED), "added parameter");
         let dropped = params[1..].to_vec();
-        assert!(!verify("12345", &url, &dropped, EXPECTED), "dropped parameter");
+        assert!(
+            !verify("12345", &url, &dropped, EXPECTED),
+            "dropped parameter"
+        );
         assert!(!verify("54321", &url, &params, EXPECTED), "wrong token");
         let http = url.replacen("https://", "http://", 1);
-        assert!(!verify("12345", &http, &params, EXPECTED), "scheme mismatch");
+        assert!(
+            !verify("12345", &http, &params, EXPECTED),
+            "scheme mismatch"
+        );
         assert!(!verify("12345", &url, &params, ""), "empty signature");
     }
 }

@@ -204,7 +204,11 @@ pub async fn update_knowledge(
     bump(tx).await
 }
 
-pub async fn delete_knowledge(tx: &mut TenantTx, admin: TenantAdmin<'_>, id: &str) -> StoreResult<()> {
+pub async fn delete_knowledge(
+    tx: &mut TenantTx,
+    admin: TenantAdmin<'_>,
+    id: &str,
+) -> StoreResult<()> {
     admin.check(tx.tenant())?;
     let tenant = tx.tenant().clone();
     let done = sqlx::query("DELETE FROM knowledge_entries WHERE tenant_id = $1 AND id = $2")

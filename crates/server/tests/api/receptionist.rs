@@ -1,0 +1,772 @@
+//! The AI receptionist through its public interfaces: the tenant-admin API (clone, variables,
+//! knowledge, readiness, sync), the platform API (numbers, template versions) and the Twilio
+//! webhooks, signed as Twilio signs them. Signature refusals, duplicate deliveries, a restart
+//! mid-call, placeholder safety, and tenant isolation of callers, knowledge and the cache.
+
+use http::{Request, StatusCode};
+use serde_json::{Value, json};
+use switchboard_receptionist::twiml::{self, Verb};
+use switchboard_store::auth::twilio::signature;
+
+use crate::harness::{Auth, Response, TestApp, TestTenant};
+
+const PUBLIC: &str = "https://switchboard.test";
+const PLATFORM_SID: &str = "AC00000000000000000000000000000001";
+const PLATFORM_TOKEN: &str = "platform-auth-token";
+const A_NUMBER: &str = "+18005550101";
+const B_NUMBER: &str = "+18005550202";
+const CALLER: &str = "+14155550199";
+
+async fn app() -> TestApp {
+    TestApp::builder()
+        .public_url(PUBLIC)
+        .platform_twilio(PLATFORM_SID, PLATFORM_TOKEN)
+        .build()
+        .await
+}
+
+fn params(call_sid: &str, to: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut list: Vec<(String, String)> = [
+        ("AccountSid", PLATFORM_SID),
+        ("CallSid", call_sid),
+        ("From", CALLER),
+        ("To", to),
+        ("Direction", "inbound"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    list.sort();
+    list
+}
+
+/// Posts a webhook; `signature_for` is what the signature is computed over (URL, params, token).
+async fn post_signed(
+    app: &TestApp,
+    path: &str,
+    sent: &[(String, String)],
+    signature: Option<String>,
+) -> Response {
+    let mut request = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("host", "internal:8080");
+    if let Some(sig) = signature {
+        request = request.header("x-twilio-signature", sig);
+    }
+    let body = serde_urlencoded::to_string(sent).unwrap();
+    app.send(request.body(axum::body::Body::from(body)).unwrap())
+        .await
+}
+
+async fn webhook(app: &TestApp, path: &str, sent: &[(String, String)]) -> Response {
+    let sig = signature(PLATFORM_TOKEN, &format!("{PUBLIC}{path}"), sent);
+    post_signed(app, path, sent, Some(sig)).await
+}
+
+/// What the receptionist said, and what it does next.
+#[derive(Debug, PartialEq)]
+struct Said {
+    text: String,
+    next: Option<String>,
+    dial: Option<String>,
+    hangup: bool,
+}
+
+fn said(response: &Response) -> Said {
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    assert!(
+        response.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml"),
+    );
+    let parsed = twiml::parse(&response.text).unwrap();
+    let mut out = Said {
+        text: String::new(),
+        next: None,
+        dial: None,
+        hangup: false,
+    };
+    for verb in parsed.verbs {
+        match verb {
+            Verb::Gather { action, prompt, .. } => {
+                if let Some(Verb::Say { text, .. }) = prompt.as_deref() {
+                    out.text = text.clone();
+                }
+                out.next = Some(action);
+            }
+            Verb::Say { text, .. } if out.text.is_empty() => out.text = text,
+            Verb::Say { .. } => {}
+            Verb::Dial { number } => out.dial = Some(number),
+            Verb::Hangup => out.hangup = true,
+        }
+    }
+    assert!(
+        !out.text.contains('{'),
+        "a raw placeholder was spoken: {}",
+        out.text
+    );
+    out
+}
+
+async fn say(app: &TestApp, call_sid: &str, to: &str, turn: i64, speech: &str) -> Said {
+    let path = format!("/twilio/gather?turn={turn}");
+    let sent = params(
+        call_sid,
+        to,
+        &[("SpeechResult", speech), ("Confidence", "0.9")],
+    );
+    said(&webhook(app, &path, &sent).await)
+}
+
+async fn assign(app: &TestApp, tenant: &str, number: &str) {
+    let done = app
+        .call(
+            "PUT",
+            &format!("/api/v1/platform/tenants/{tenant}/phone-numbers/{number}"),
+            Auth::Bearer(&app.platform_token),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
+}
+
+/// A plumbing tenant set up through the API: template, variables, escalation number, knowledge.
+async fn plumber(app: &TestApp, id: &str, number: &str, company: &str) -> TestTenant {
+    let tenant = app.tenant(id).await;
+    let cloned = app
+        .post(
+            "/api/v1/receptionist/clone",
+            &tenant.admin_token,
+            json!({ "template_id": "plumbing-hvac" }),
+        )
+        .await;
+    assert_eq!(cloned.status, StatusCode::CREATED, "{}", cloned.text);
+    assert_eq!(
+        cloned.body["settings"]["cloned_from"]["template_id"],
+        "plumbing-hvac"
+    );
+    let patched = app
+        .call(
+            "PATCH",
+            "/api/v1/receptionist/variables",
+            Auth::Bearer(&tenant.admin_token),
+            Some(json!({
+                "company_name": company,
+                "business_hours": "Monday to Friday, 8 to 5",
+                "service_call_price": "$125",
+                "service_area": "Fort Myers and Cape Coral",
+            })),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    let mut settings = patched.body["settings"].clone();
+    settings["agent_name"] = json!("Sam");
+    settings["escalation_number"] = json!("+12395550100");
+    let put = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&tenant.admin_token),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assign(app, id, number).await;
+    tenant
+}
+
+async fn add_knowledge(app: &TestApp, tenant: &TestTenant, question: &str, answer: &str) -> String {
+    let added = app
+        .post(
+            "/api/v1/receptionist/knowledge",
+            &tenant.admin_token,
+            json!({ "question": question, "answer": answer }),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    added.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_call_is_answered_by_knowledge_scenarios_urgency_and_fallback_in_order() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    add_knowledge(
+        &app,
+        &a,
+        "Do you offer senior discounts?",
+        "Yes, seniors get ten percent off at {company_name}.",
+    )
+    .await;
+
+    let greeting = said(
+        &webhook(
+            &app,
+            "/twilio/voice",
+            &params("CA1", A_NUMBER, &[("CallStatus", "ringing")]),
+        )
+        .await,
+    );
+    assert_eq!(
+        greeting.text,
+        "Thank you for calling Joe's Plumbing, this is Sam. What can we fix for you today?"
+    );
+    assert_eq!(greeting.next.as_deref(), Some("/twilio/gather?turn=1"));
+
+    let knowledge = say(
+        &app,
+        "CA1",
+        A_NUMBER,
+        1,
+        "Um, do you offer any senior discounts?",
+    )
+    .await;
+    assert_eq!(
+        knowledge.text,
+        "Yes, seniors get ten percent off at Joe's Plumbing."
+    );
+    assert_eq!(knowledge.next.as_deref(), Some("/twilio/gather?turn=2"));
+
+    let scenario = say(&app, "CA1", A_NUMBER, 2, "uh how much is a service call").await;
+    assert!(
+        scenario.text.starts_with("Our service call is $125"),
+        "{}",
+        scenario.text
+    );
+
+    let fallback = say(&app, "CA1", A_NUMBER, 3, "What is the meaning of life?").await;
+    assert_eq!(fallback.text, "I'll connect you with someone who can help.");
+    assert_eq!(fallback.dial.as_deref(), Some("+12395550100"));
+
+    // A second call: urgency escalates at once; goodbye hangs up.
+    say_hello(&app, "CA2", A_NUMBER).await;
+    let urgent = say(
+        &app,
+        "CA2",
+        A_NUMBER,
+        1,
+        "My basement is flooding, it's an emergency!",
+    )
+    .await;
+    assert_eq!(urgent.dial.as_deref(), Some("+12395550100"));
+    say_hello(&app, "CA3", A_NUMBER).await;
+    let bye = say(&app, "CA3", A_NUMBER, 1, "no that's everything, goodbye").await;
+    assert!(bye.hangup && bye.next.is_none(), "{bye:?}");
+
+    let ended = webhook(
+        &app,
+        "/twilio/status",
+        &params(
+            "CA1",
+            A_NUMBER,
+            &[("CallStatus", "completed"), ("CallDuration", "42")],
+        ),
+    )
+    .await;
+    assert_eq!(ended.status, StatusCode::OK);
+
+    let log = app
+        .get("/api/v1/receptionist/calls/CA1", &a.member_token)
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    assert_eq!(log.body["status"], "completed");
+    assert_eq!(log.body["duration_seconds"], 42);
+    let sources: Vec<&str> = log.body["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["greeting", "knowledge", "scenario", "fallback"]);
+    assert_eq!(log.body["turns"][2]["matched"], "service_price");
+    let calls = app.get("/api/v1/receptionist/calls", &a.member_token).await;
+    assert_eq!(calls.body.as_array().unwrap().len(), 3);
+}
+
+async fn say_hello(app: &TestApp, call_sid: &str, to: &str) -> Said {
+    said(
+        &webhook(
+            app,
+            "/twilio/voice",
+            &params(call_sid, to, &[("CallStatus", "ringing")]),
+        )
+        .await,
+    )
+}
+
+#[tokio::test]
+async fn signatures_are_checked_before_anything_else() {
+    let app = app().await;
+    plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let path = "/twilio/voice";
+    let sent = params("CA9", A_NUMBER, &[("CallStatus", "ringing")]);
+    let url = format!("{PUBLIC}{path}");
+    let good = signature(PLATFORM_TOKEN, &url, &sent);
+
+    let refused = |response: Response, why: &str| {
+        assert_eq!(
+            response.status,
+            StatusCode::FORBIDDEN,
+            "{why}: {}",
+            response.text
+        );
+        assert_eq!(response.code(), "invalid_signature", "{why}");
+    };
+    refused(post_signed(&app, path, &sent, None).await, "missing header");
+    refused(
+        post_signed(
+            &app,
+            path,
+            &sent,
+            Some(signature("wrong-token", &url, &sent)),
+        )
+        .await,
+        "wrong token",
+    );
+    let http = url.replacen("https://", "http://", 1);
+    refused(
+        post_signed(
+            &app,
+            path,
+            &sent,
+            Some(signature(PLATFORM_TOKEN, &http, &sent)),
+        )
+        .await,
+        "http/https mismatch",
+    );
+    let mut tampered = sent.clone();
+    tampered.iter_mut().find(|(k, _)| k == "From").unwrap().1 = "+19995550000".into();
+    refused(
+        post_signed(&app, path, &tampered, Some(good.clone())).await,
+        "tampered param",
+    );
+    let mut added = sent.clone();
+    added.push(("Digits".into(), "1".into()));
+    refused(
+        post_signed(&app, path, &added, Some(good.clone())).await,
+        "added param",
+    );
+    refused(
+        post_signed(&app, path, &sent[1..], Some(good.clone())).await,
+        "dropped param",
+    );
+    // Nothing was stored by any refused request.
+    assert_eq!(app.count_rows("live_calls", "tenant-a").await, 0);
+
+    let ok = post_signed(&app, path, &sent, Some(good)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(app.count_rows("live_calls", "tenant-a").await, 1);
+}
+
+#[tokio::test]
+async fn a_tenant_credential_replaces_the_platform_token_and_pins_the_account() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let stored = app
+        .call(
+            "PUT",
+            "/api/v1/credentials/twilio",
+            Auth::Bearer(&a.admin_token),
+            Some(json!({ "auth_token": "tenant-a-token", "account_sid": "AC_TENANT_A" })),
+        )
+        .await;
+    assert!(stored.status.is_success(), "{}", stored.text);
+    let path = "/twilio/voice";
+    let url = format!("{PUBLIC}{path}");
+    let mut sent = params("CA5", A_NUMBER, &[]);
+    // The platform's token no longer proves calls to A's number.
+    let platform_signed = post_signed(
+        &app,
+        path,
+        &sent,
+        Some(signature(PLATFORM_TOKEN, &url, &sent)),
+    )
+    .await;
+    assert_eq!(platform_signed.status, StatusCode::FORBIDDEN);
+    // A's token with another account's AccountSid is refused too.
+    let wrong_account = post_signed(
+        &app,
+        path,
+        &sent,
+        Some(signature("tenant-a-token", &url, &sent)),
+    )
+    .await;
+    assert_eq!(wrong_account.status, StatusCode::FORBIDDEN);
+    sent.iter_mut().find(|(k, _)| k == "AccountSid").unwrap().1 = "AC_TENANT_A".into();
+    let ok = post_signed(
+        &app,
+        path,
+        &sent,
+        Some(signature("tenant-a-token", &url, &sent)),
+    )
+    .await;
+    assert_eq!(said(&ok).next.as_deref(), Some("/twilio/gather?turn=1"));
+}
+
+#[tokio::test]
+async fn unknown_numbers_hear_a_polite_generic_message() {
+    let app = app().await;
+    let unknown = said(&webhook(&app, "/twilio/voice", &params("CA7", "+18005559999", &[])).await);
+    assert!(
+        unknown.text.starts_with("Thank you for calling."),
+        "{}",
+        unknown.text
+    );
+    assert!(unknown.hangup && unknown.next.is_none());
+    // A number with a tenant that has not set up its receptionist says the same.
+    app.tenant("tenant-c").await;
+    assign(&app, "tenant-c", "+18005550303").await;
+    let unconfigured =
+        said(&webhook(&app, "/twilio/voice", &params("CA8", "+18005550303", &[])).await);
+    assert_eq!(unconfigured.text, unknown.text);
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_and_a_restart_never_duplicate_turns() {
+    let mut app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let voice = params("CA1", A_NUMBER, &[]);
+    let first = webhook(&app, "/twilio/voice", &voice).await;
+    let again = webhook(&app, "/twilio/voice", &voice).await;
+    assert_eq!(first.text, again.text);
+    let one = say(&app, "CA1", A_NUMBER, 1, "my kitchen drain is clogged").await;
+    let retried = say(&app, "CA1", A_NUMBER, 1, "my kitchen drain is clogged").await;
+    assert_eq!(one, retried);
+    // A retry whose speech differs still replays the stored turn: it is the same delivery.
+    let replay = say(&app, "CA1", A_NUMBER, 1, "something else").await;
+    assert_eq!(one, replay);
+    assert_eq!(app.count_rows("live_turns", "tenant-a").await, 2);
+
+    app.restart();
+    assert!(app.receptionist.cached_tenants().is_empty());
+    let after = say(&app, "CA1", A_NUMBER, 2, "how much is a service call").await;
+    assert!(
+        after.text.starts_with("Our service call is $125"),
+        "{}",
+        after.text
+    );
+    assert_eq!(after.next.as_deref(), Some("/twilio/gather?turn=3"));
+    let status = params(
+        "CA1",
+        A_NUMBER,
+        &[("CallStatus", "completed"), ("CallDuration", "30")],
+    );
+    webhook(&app, "/twilio/status", &status).await;
+    webhook(&app, "/twilio/status", &status).await;
+    let log = app
+        .get("/api/v1/receptionist/calls/CA1", &a.admin_token)
+        .await;
+    assert_eq!(log.body["turns"].as_array().unwrap().len(), 3);
+    assert_eq!(app.count_rows("live_calls", "tenant-a").await, 1);
+}
+
+#[tokio::test]
+async fn two_tenants_keep_their_callers_knowledge_and_cache_apart() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let b = plumber(&app, "tenant-b", B_NUMBER, "Smith's HVAC").await;
+    let secret = add_knowledge(
+        &app,
+        &a,
+        "Where are you located?",
+        "We are at 123 Main St, Fort Myers.",
+    )
+    .await;
+
+    // The same caller, the same CallSid shape, two tenants: two calls, two answers.
+    say_hello(&app, "CA1", A_NUMBER).await;
+    let b_greeting = say_hello(&app, "CA1", B_NUMBER).await;
+    assert!(b_greeting.text.contains("Smith's HVAC"));
+    let a_answer = say(&app, "CA1", A_NUMBER, 1, "Where are you located?").await;
+    assert_eq!(a_answer.text, "We are at 123 Main St, Fort Myers.");
+    let b_answer = say(&app, "CA1", B_NUMBER, 1, "Where are you located?").await;
+    assert!(
+        !b_answer.text.contains("Main St"),
+        "B's caller heard A's knowledge: {}",
+        b_answer.text
+    );
+    assert_eq!(app.count_rows("live_calls", "tenant-a").await, 1);
+    assert_eq!(app.count_rows("live_calls", "tenant-b").await, 1);
+    let cached: Vec<String> = app
+        .receptionist
+        .cached_tenants()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(cached, ["tenant-a", "tenant-b"]);
+
+    // B's staff cannot see or touch A's knowledge or calls; members cannot write.
+    let b_log = app
+        .get("/api/v1/receptionist/knowledge", &b.admin_token)
+        .await;
+    assert_eq!(b_log.body, json!([]));
+    let deleted = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/receptionist/knowledge/{secret}"),
+            Auth::Bearer(&b.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NOT_FOUND);
+    let b_reads_a_call = app
+        .get("/api/v1/receptionist/calls/CA1", &b.admin_token)
+        .await;
+    let turns = b_reads_a_call.body["turns"].as_array().unwrap();
+    assert!(
+        turns
+            .iter()
+            .all(|t| !t["reply"].as_str().unwrap().contains("Main St"))
+    );
+    let member_write = app
+        .post(
+            "/api/v1/receptionist/knowledge",
+            &a.member_token,
+            json!({ "question": "q", "answer": "a" }),
+        )
+        .await;
+    assert_eq!(member_write.status, StatusCode::FORBIDDEN);
+    let member_put = app
+        .call(
+            "PATCH",
+            "/api/v1/receptionist/variables",
+            Auth::Bearer(&a.member_token),
+            Some(json!({ "company_name": "x" })),
+        )
+        .await;
+    assert_eq!(member_put.status, StatusCode::FORBIDDEN);
+    // A number another tenant owns cannot be assigned.
+    let taken = app
+        .call(
+            "PUT",
+            &format!("/api/v1/platform/tenants/tenant-b/phone-numbers/{A_NUMBER}"),
+            Auth::Bearer(&app.platform_token),
+            None,
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    // Tenant routes need a tenant: the platform token is refused.
+    let platform = app.get("/api/v1/receptionist", &app.platform_token).await;
+    assert_eq!(platform.status, StatusCode::FORBIDDEN, "{}", platform.text);
+}
+
+#[tokio::test]
+async fn settings_are_validated_readiness_lists_what_is_missing_and_templates_sync_on_request() {
+    let app = app().await;
+    let a = app.tenant("tenant-a").await;
+    let none = app.get("/api/v1/receptionist", &a.admin_token).await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::NOT_FOUND, "not_configured")
+    );
+    let ready = app
+        .get("/api/v1/receptionist/readiness", &a.member_token)
+        .await;
+    assert_eq!(ready.body["ready"], false);
+
+    let cloned = app
+        .post(
+            "/api/v1/receptionist/clone",
+            &a.admin_token,
+            json!({ "template_id": "insurance-agency" }),
+        )
+        .await;
+    assert_eq!(cloned.status, StatusCode::CREATED, "{}", cloned.text);
+    let again = app
+        .post(
+            "/api/v1/receptionist/clone",
+            &a.admin_token,
+            json!({ "template_id": "insurance-agency" }),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "already_configured")
+    );
+    let missing = app
+        .post(
+            "/api/v1/receptionist/clone",
+            &a.admin_token,
+            json!({ "template_id": "no-such" }),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let ready = app
+        .get("/api/v1/receptionist/readiness", &a.member_token)
+        .await;
+    let failed: Vec<&str> = ready.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "required_variables",
+            "greeting",
+            "phone_number",
+            "knowledge",
+            "escalation_number"
+        ]
+    );
+    assert!(
+        ready.body["checks"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("claims_phone")
+    );
+
+    // Every problem listed; nothing saved.
+    let mut bad = cloned.body["settings"].clone();
+    bad["greeting"] = json!("");
+    bad["escalation_number"] = json!("555-0100");
+    bad["variables"] = json!({ "not_defined": "x" });
+    bad["cloned_from"]["version"] = json!(7);
+    let refused = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&a.admin_token),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let mut bad = cloned.body["settings"].clone();
+    bad["greeting"] = json!("");
+    bad["escalation_number"] = json!("555-0100");
+    bad["variables"] = json!({ "not_defined": "x" });
+    let refused = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&a.admin_token),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(
+        refused.body["error"]["problems"].as_array().unwrap().len(),
+        3,
+        "{}",
+        refused.text
+    );
+    let unparsable = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&a.admin_token),
+            Some(json!({ "greeting": 1 })),
+        )
+        .await;
+    assert_eq!(unparsable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unchanged = app.get("/api/v1/receptionist", &a.admin_token).await;
+    assert_eq!(unchanged.body["revision"], 1);
+
+    // The tenant customises; the platform publishes v2; the tenant's copy does not move until sync.
+    let mut custom = unchanged.body["settings"].clone();
+    custom["filler_words"]["custom"] = json!(["y'all"]);
+    custom["variables"] = json!({ "company_name": "Peterson Insurance" });
+    let saved = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&a.admin_token),
+            Some(custom),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let mut v2: Value = app
+        .get("/api/v1/templates/insurance-agency", &a.admin_token)
+        .await
+        .body;
+    v2["version"] = json!(2);
+    v2["filler_words"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("anyhow"));
+    let published = app
+        .call(
+            "POST",
+            "/api/v1/platform/templates",
+            Auth::Bearer(&app.platform_token),
+            Some(v2.clone()),
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.text);
+    let republish = app
+        .call(
+            "POST",
+            "/api/v1/platform/templates",
+            Auth::Bearer(&app.platform_token),
+            Some(v2),
+        )
+        .await;
+    assert_eq!(republish.status, StatusCode::CONFLICT);
+    let tenant_publish = app
+        .call(
+            "POST",
+            "/api/v1/platform/templates",
+            Auth::Bearer(&a.admin_token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(tenant_publish.status, StatusCode::FORBIDDEN);
+
+    let view = app.get("/api/v1/receptionist", &a.admin_token).await;
+    assert_eq!(view.body["newer_template_version"], 2);
+    assert_eq!(view.body["settings"]["cloned_from"]["version"], 1);
+    assert!(
+        !view.body["settings"]["filler_words"]["inherited"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("anyhow"))
+    );
+    let synced = app
+        .post("/api/v1/receptionist/sync", &a.admin_token, json!({}))
+        .await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    assert_eq!(synced.body["settings"]["cloned_from"]["version"], 2);
+    assert_eq!(synced.body["newer_template_version"], Value::Null);
+    assert!(
+        synced.body["settings"]["filler_words"]["inherited"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("anyhow"))
+    );
+    assert_eq!(
+        synced.body["settings"]["filler_words"]["custom"],
+        json!(["y'all"])
+    );
+    assert_eq!(
+        synced.body["settings"]["variables"]["company_name"],
+        "Peterson Insurance"
+    );
+}
+
+#[tokio::test]
+async fn twiml_of_a_greeting_and_a_transfer() {
+    let app = app().await;
+    plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing & Heating").await;
+    let greeting = webhook(&app, "/twilio/voice", &params("CA1", A_NUMBER, &[])).await;
+    insta::assert_snapshot!("twiml_greeting", greeting.text);
+    let transfer = webhook(
+        &app,
+        "/twilio/gather?turn=1",
+        &params(
+            "CA1",
+            A_NUMBER,
+            &[("SpeechResult", "I need to speak to a real person")],
+        ),
+    )
+    .await;
+    insta::assert_snapshot!("twiml_transfer", transfer.text);
+}
