@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tenant", description = "Routes scoped to the credential's tenant"),
         (name = "platform", description = "Platform administration"),
         (name = "auth", description = "Sessions"),
+        (name = "receptionist", description = "The tenant's AI receptionist: templates, settings, knowledge, readiness, live-call log (scoped to the credential's tenant). The Twilio webhooks (`POST /twilio/voice`, `/twilio/gather?turn=N`, `/twilio/status`) are authenticated by `X-Twilio-Signature` and answer TwiML; they are not listed here."),
     )
 )]
 pub struct ApiDoc;
