@@ -497,3 +497,99 @@ async fn import_reads_sidecars_and_csv_and_is_safe_to_run_again() {
         .expect("CSV metadata");
     assert_eq!(from_csv["source"], "import");
 }
+
+fn switchboard_env(data: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run switchboard")
+}
+
+#[test]
+fn a_simulated_call_reaches_the_tenant_receptionist_and_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // No embedding model here: matching is lexical; the test is about the plumbing.
+    let env = [
+        ("TWILIO_AUTH_TOKEN", "cli-test-token"),
+        ("EMBEDDING_MODEL_DIR", "/nonexistent"),
+    ];
+    let created = ok(switchboard_env(
+        data,
+        &env,
+        &[
+            "tenant",
+            "create",
+            "joes",
+            "--name",
+            "Joe's",
+            "--admin-email",
+            "a@joes.example",
+            "--admin-password",
+            "pass-word-123",
+            "--template",
+            "plumbing-hvac",
+        ],
+    ));
+    assert!(
+        created.contains("receptionist cloned from template plumbing-hvac"),
+        "{created}"
+    );
+    ok(switchboard_env(
+        data,
+        &env,
+        &["tenant", "add-number", "joes", "+18005550202"],
+    ));
+    let taken = switchboard_env(data, &env, &["tenant", "add-number", "joes", "12345"]);
+    assert!(!taken.status.success());
+
+    let call = ok(switchboard_env(
+        data,
+        &env,
+        &[
+            "call",
+            "simulate",
+            "--to",
+            "+18005550202",
+            "--from",
+            "+14155550100",
+            "my kitchen drain is clogged",
+            "I want to speak to a real person",
+        ],
+    ));
+    let lines: Vec<&str> = call.lines().collect();
+    assert!(lines[0].starts_with("call CA"), "{call}");
+    assert_eq!(
+        lines[1], "receptionist: What can we fix for you today?",
+        "{call}"
+    );
+    assert_eq!(lines[2], "caller: my kitchen drain is clogged");
+    assert_eq!(
+        lines[3],
+        "receptionist: We clear drains every day. Let me book a technician for you; what day works?"
+    );
+    assert_eq!(lines[4], "caller: I want to speak to a real person");
+    // No escalation number is set: the transfer becomes a message.
+    assert!(
+        lines[5].starts_with("receptionist: Of course, let me connect you with our team."),
+        "{call}"
+    );
+    assert!(
+        call.trim_end().ends_with("call ended (completed)"),
+        "{call}"
+    );
+    assert!(!call.contains('{'), "a raw placeholder was spoken: {call}");
+
+    // Without a token to sign with, the simulator says what to set.
+    let unsigned = switchboard_env(
+        data,
+        &[("EMBEDDING_MODEL_DIR", "/nonexistent")],
+        &["call", "simulate", "--to", "+18005550202", "hello"],
+    );
+    assert!(!unsigned.status.success());
+    assert!(String::from_utf8_lossy(&unsigned.stderr).contains("TWILIO_AUTH_TOKEN"));
+}

@@ -29,6 +29,78 @@ pub const DEMO_QA: &str = include_str!("demo_config/demo-qa.json");
 pub const ACME_QA: &str = include_str!("demo_config/acme-qa.json");
 pub const DEMO_AI: &str = include_str!("demo_config/ai.json");
 
+/// Each demo tenant's receptionist: template, number, variables, knowledge.
+const RECEPTIONISTS: &[(&str, &str)] = &[
+    ("demo", include_str!("demo_config/receptionist-demo.json")),
+    ("acme", include_str!("demo_config/receptionist-acme.json")),
+];
+
+#[derive(serde::Deserialize)]
+struct DemoReceptionist {
+    template: String,
+    number: String,
+    agent_name: String,
+    escalation_number: String,
+    variables: std::collections::BTreeMap<String, String>,
+    knowledge: Vec<DemoKnowledge>,
+}
+
+#[derive(serde::Deserialize)]
+struct DemoKnowledge {
+    question: String,
+    answer: String,
+}
+
+/// For a tenant without a receptionist yet: clones the tenant's template, fills its variables and knowledge, assigns its number, and
+/// stores a random Twilio auth token as its `twilio` credential (the call simulator signs with
+/// it; it is never printed).
+async fn configure_receptionist(context: &Context, id: &str) -> anyhow::Result<()> {
+    use switchboard_store::repo::{phone_numbers, receptionist, secrets};
+    let Some((_, raw)) = RECEPTIONISTS.iter().find(|(t, _)| *t == id) else {
+        return Ok(());
+    };
+    let demo: DemoReceptionist = serde_json::from_str(raw)?;
+    let scope = context.tenant_scope(id, "receptionist").await?;
+    // A re-run keeps what the user changed.
+    if !switchboard_server::receptionist::clone_at_onboarding(&context.db, &scope, &demo.template)
+        .await?
+    {
+        return Ok(());
+    }
+    let admin = scope
+        .admin()
+        .ok_or_else(|| anyhow::anyhow!("operator scope lacks admin rights"))?;
+    let mut tx = context.db.write(&scope).await?;
+    let stored = receptionist::get(&mut tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the receptionist was not cloned"))?;
+    let mut settings: switchboard_receptionist::ReceptionistSettings =
+        serde_json::from_str(&stored.body)?;
+    settings.agent_name = demo.agent_name;
+    settings.escalation_number = Some(demo.escalation_number);
+    settings.variables.extend(demo.variables);
+    let problems = settings.problems();
+    anyhow::ensure!(problems.is_empty(), "demo receptionist: {problems:?}");
+    receptionist::put(&mut tx, admin, &serde_json::to_string(&settings)?).await?;
+    for entry in demo.knowledge {
+        receptionist::add_knowledge(&mut tx, admin, &entry.question, &entry.answer).await?;
+    }
+    let token = hex::encode(rand::random::<[u8; 16]>());
+    secrets::put(
+        &mut tx,
+        admin,
+        &context.keyring,
+        switchboard_store::auth::twilio::CREDENTIAL,
+        [("auth_token".to_owned(), token)].into_iter().collect(),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut tx = context.db.platform(&context.operator).await?;
+    phone_numbers::assign(&mut tx, &demo.number, &scope.tenant().clone()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 const OPERATOR_EMAIL: &str = "operator@switchboard.example";
 
 /// Ignores "already exists", so the demo can be run again on the same data directory.
@@ -76,6 +148,7 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
                     .await?;
             }
         }
+        configure_receptionist(&context, id).await?;
     }
     let mut tx = context.db.platform(&context.operator).await?;
     existing_is_fine(
@@ -117,7 +190,10 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
          \x20 (no organisation)    email: {OPERATOR_EMAIL}  password: {DEMO_PASSWORD}\n\
          API (read-only token of tenant demo):\n\
          \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/me\n\
-         \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/calls\n{}",
+         \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/calls\n\
+         A simulated phone call to the demo tenant's AI receptionist (in another terminal):\n\
+         \x20 cargo run -p switchboard -- call simulate --url {url} --to +18005550101 \\\n\
+         \x20   \"Do you offer roadside assistance?\" \"I need to file a claim\"\n{}",
         if queued {
             "The pipeline is processing the sample calls in the background (status: received → published).\n"
         } else {
@@ -136,5 +212,22 @@ mod tests {
         AiConfig::parse(super::DEMO_AI.as_bytes()).unwrap();
         QaConfig::parse(super::DEMO_QA.as_bytes()).unwrap();
         QaConfig::parse(super::ACME_QA.as_bytes()).unwrap();
+        for (_, raw) in super::RECEPTIONISTS {
+            let demo: super::DemoReceptionist = serde_json::from_str(raw).unwrap();
+            let template = switchboard_receptionist::template::builtin()
+                .into_iter()
+                .find(|t| t.id == demo.template)
+                .unwrap();
+            let mut settings =
+                switchboard_receptionist::ReceptionistSettings::clone_template(&template, 0);
+            settings.variables.extend(demo.variables);
+            assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+            let missing: Vec<_> = template
+                .variables
+                .iter()
+                .filter(|v| !settings.variables.contains_key(&v.name))
+                .collect();
+            assert!(missing.is_empty(), "{missing:?}");
+        }
     }
 }
