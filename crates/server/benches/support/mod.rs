@@ -78,6 +78,14 @@ pub async fn env(prefix: &str) -> BenchEnv {
 impl BenchEnv {
     /// The real router over this database and storage (no OIDC issuers, a fresh master key).
     pub fn router(&self) -> axum::Router {
+        self.router_with(switchboard_server::receptionist::Receptionist::new(None, None))
+    }
+
+    /// The router with a receptionist of the benchmark's choosing (engines, Twilio account).
+    pub fn router_with(
+        &self,
+        receptionist: switchboard_server::receptionist::Receptionist,
+    ) -> axum::Router {
         use std::sync::Arc;
         use switchboard_store::secrets::{Keyring, MasterKey};
         switchboard_server::router(switchboard_server::AppState {
@@ -89,9 +97,7 @@ impl BenchEnv {
                 vec![],
             )),
             config: Arc::new(switchboard_server::ServerConfig::default()),
-            receptionist: Arc::new(switchboard_server::receptionist::Receptionist::new(
-                None, None,
-            )),
+            receptionist: Arc::new(receptionist),
         })
     }
 

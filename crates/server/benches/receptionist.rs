@@ -1,0 +1,178 @@
+//! Benchmark P3 (issue 7): Twilio webhook → TwiML latency with 100 concurrent simulated calls,
+//! driven in-process through the real router (signature check, tenant routing, stored turns,
+//! matching). Each call: greeting, a knowledge question, two scenario utterances, the status
+//! callback. With `SWITCHBOARD_TEST_MODELS` (a data dir holding `models/`) matching uses MiniLM
+//! embeddings; without, lexical only. `BENCH_LLM=1` also times unmatched utterances answered by
+//! the embedded language model (SmolLM2) with the receptionist's time limit.
+//!
+//!   SWITCHBOARD_TEST_MODELS=target/test-models cargo bench -p switchboard-server --bench receptionist
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use http::Request;
+use switchboard_engines::VaderSentiment;
+use switchboard_engines::embeddings::Embedder;
+use switchboard_engines::llm::LanguageModel;
+use switchboard_pipeline::{Engines, LazyEngine};
+use switchboard_server::receptionist::{Receptionist, clone_at_onboarding};
+use switchboard_store::auth::twilio::{PlatformTwilio, signature};
+use switchboard_store::repo::{phone_numbers, receptionist};
+use tower::ServiceExt;
+
+const TOKEN: &str = "bench-token";
+const NUMBER: &str = "+18005550202";
+const BASE: &str = "http://localhost";
+
+fn engines(models: Option<PathBuf>, llm: bool) -> Option<Arc<Engines>> {
+    let models = models?;
+    let minilm = models.join("models/all-MiniLM-L6-v2");
+    let gguf = std::fs::read_dir(models.join("models/smollm2"))
+        .ok()
+        .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "gguf"))));
+    Some(Arc::new(Engines {
+        asr: LazyEngine::new(|| Err("no speech-to-text in this benchmark".into())),
+        sentiment: Arc::new(VaderSentiment::new()),
+        embedder: LazyEngine::new(move || {
+            switchboard_engines::embeddings::minilm::MiniLm::load(&minilm)
+                .map(|m| Arc::new(m) as Arc<dyn Embedder>)
+                .map_err(|e| e.to_string())
+        }),
+        language_model: llm.then(|| {
+            LazyEngine::new(move || {
+                let path = gguf.clone().ok_or("no SmolLM2 GGUF under models/smollm2")?;
+                switchboard_engines::llm::local::LocalLlm::load(&path)
+                    .map(|m| Arc::new(m) as Arc<dyn LanguageModel>)
+                    .map_err(|e| e.to_string())
+            })
+        }),
+    }))
+}
+
+async fn post(app: &axum::Router, path: &str, params: &[(&str, &str)]) -> Duration {
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let sig = signature(TOKEN, &format!("{BASE}{path}"), &params);
+    let request = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("host", "localhost")
+        .header("x-twilio-signature", sig)
+        .body(Body::from(serde_urlencoded::to_string(&params).unwrap()))
+        .unwrap();
+    let at = Instant::now();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    assert!(status.is_success(), "{path}: {status}");
+    at.elapsed()
+}
+
+/// One simulated call; the latencies of its matching turns.
+async fn call(app: axum::Router, sid: String, utterances: Vec<&'static str>) -> Vec<Duration> {
+    let base = [("CallSid", sid.as_str()), ("From", "+14155550100"), ("To", NUMBER)];
+    let mut times = vec![post(&app, "/twilio/voice", &base).await];
+    for (i, text) in utterances.iter().enumerate() {
+        let path = format!("/twilio/gather?turn={}", i + 1);
+        let mut params = base.to_vec();
+        params.push(("SpeechResult", text));
+        times.push(post(&app, &path, &params).await);
+    }
+    let mut params = base.to_vec();
+    params.extend([("CallStatus", "completed"), ("CallDuration", "30")]);
+    post(&app, "/twilio/status", &params).await;
+    times
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn round(app: &axum::Router, label: &str, calls: usize, utterances: Vec<&'static str>) {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..calls)
+        .map(|i| {
+            tokio::spawn(call(app.clone(), format!("CA{label}{i:06}"), utterances.clone()))
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    let wall = started.elapsed();
+    all.sort();
+    println!(
+        "{label}: {calls} concurrent calls, {} webhook requests in {:.2} s — p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len(),
+        wall.as_secs_f64(),
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().unwrap().as_secs_f64() * 1e3,
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let env = support::env("rcpt").await;
+        let scope = env.tenant("bench").await;
+        clone_at_onboarding(&env.db, &scope, "plumbing-hvac").await.unwrap();
+        let admin = scope.admin().unwrap();
+        let mut tx = env.db.write(&scope).await.unwrap();
+        let stored = receptionist::get(&mut tx).await.unwrap().unwrap();
+        let mut settings: switchboard_receptionist::ReceptionistSettings =
+            serde_json::from_str(&stored.body).unwrap();
+        for (k, v) in [
+            ("company_name", "Acme Plumbing"),
+            ("business_hours", "8 to 5"),
+            ("service_call_price", "$89"),
+            ("service_area", "Springfield"),
+        ] {
+            settings.variables.insert(k.into(), v.into());
+        }
+        receptionist::put(&mut tx, admin, &serde_json::to_string(&settings).unwrap())
+            .await
+            .unwrap();
+        for (q, a) in [
+            ("Do you offer senior discounts?", "Yes, ten percent off."),
+            ("Do you offer financing?", "Yes, on new systems."),
+            ("Are your technicians licensed?", "Every one of them."),
+        ] {
+            receptionist::add_knowledge(&mut tx, admin, q, a).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut tx = env.db.platform(&env.operator).await.unwrap();
+        phone_numbers::assign(&mut tx, NUMBER, scope.tenant()).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let models = std::env::var_os("SWITCHBOARD_TEST_MODELS").map(PathBuf::from);
+        let llm = std::env::var("BENCH_LLM").as_deref() == Ok("1");
+        let semantic = models.is_some();
+        let twilio = PlatformTwilio {
+            account_sid: None,
+            auth_token: TOKEN.to_owned().into(),
+        };
+        let app = env.router_with(Receptionist::new(engines(models, llm), Some(twilio)));
+        let knowledge_and_scenarios = vec![
+            "um do you have a discount for seniors",
+            "my kitchen drain is clogged",
+            "how much is a service call",
+        ];
+        // Warm-up: loads the model and prepares the tenant's matcher.
+        round(&app, "warm-up", 1, knowledge_and_scenarios.clone()).await;
+        let mode = if semantic { "MiniLM + lexical" } else { "lexical only" };
+        round(&app, &format!("knowledge/scenario ({mode})"), 100, knowledge_and_scenarios).await;
+        if llm {
+            round(&app, "language model (SmolLM2, 4 s limit)", 10, vec!["tell me a joke about pipes"]).await;
+        }
+    });
+}
