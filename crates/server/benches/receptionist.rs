@@ -33,7 +33,13 @@ fn engines(models: Option<PathBuf>, llm: bool) -> Option<Arc<Engines>> {
     let minilm = models.join("models/all-MiniLM-L6-v2");
     let gguf = std::fs::read_dir(models.join("models/smollm2"))
         .ok()
-        .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "gguf"))));
+        .and_then(|mut d| {
+            d.find_map(|e| {
+                e.ok()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+            })
+        });
     Some(Arc::new(Engines {
         asr: LazyEngine::new(|| Err("no speech-to-text in this benchmark".into())),
         sentiment: Arc::new(VaderSentiment::new()),
@@ -68,16 +74,34 @@ async fn post(app: &axum::Router, path: &str, params: &[(&str, &str)]) -> Durati
     let at = Instant::now();
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
-    axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
     assert!(status.is_success(), "{path}: {status}");
     at.elapsed()
 }
 
-/// One simulated call; the latencies of its matching turns.
-async fn call(app: axum::Router, sid: String, utterances: Vec<&'static str>) -> Vec<Duration> {
-    let base = [("CallSid", sid.as_str()), ("From", "+14155550100"), ("To", NUMBER)];
+/// One simulated call; the latencies of its matching turns. `pace`: the caller's speaking time
+/// before each utterance (a real `<Gather>` waits for speech), varied per call; zero for a burst.
+async fn call(
+    app: axum::Router,
+    sid: String,
+    utterances: Vec<&'static str>,
+    pace: Duration,
+    seed: usize,
+) -> Vec<Duration> {
+    let base = [
+        ("CallSid", sid.as_str()),
+        ("From", "+14155550100"),
+        ("To", NUMBER),
+    ];
     let mut times = vec![post(&app, "/twilio/voice", &base).await];
     for (i, text) in utterances.iter().enumerate() {
+        if !pace.is_zero() {
+            // 0.5× to 1.5× the pace, spread deterministically over the calls.
+            let factor = 0.5 + ((seed * 7 + i * 13) % 100) as f64 / 100.0;
+            tokio::time::sleep(pace.mul_f64(factor)).await;
+        }
         let path = format!("/twilio/gather?turn={}", i + 1);
         let mut params = base.to_vec();
         params.push(("SpeechResult", text));
@@ -93,11 +117,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn round(app: &axum::Router, label: &str, calls: usize, utterances: Vec<&'static str>) {
+async fn round(
+    app: &axum::Router,
+    label: &str,
+    calls: usize,
+    utterances: Vec<&'static str>,
+    pace: Duration,
+) {
     let started = Instant::now();
     let handles: Vec<_> = (0..calls)
         .map(|i| {
-            tokio::spawn(call(app.clone(), format!("CA{label}{i:06}"), utterances.clone()))
+            let sid = format!("CA{}{i:06}", label.len());
+            tokio::spawn(call(app.clone(), sid, utterances.clone(), pace, i))
         })
         .collect();
     let mut all = Vec::new();
@@ -124,8 +155,13 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let env = support::env("rcpt").await;
+        switchboard_server::receptionist::seed_builtin_templates(&env.db, &env.operator)
+            .await
+            .unwrap();
         let scope = env.tenant("bench").await;
-        clone_at_onboarding(&env.db, &scope, "plumbing-hvac").await.unwrap();
+        clone_at_onboarding(&env.db, &scope, "plumbing-hvac")
+            .await
+            .unwrap();
         let admin = scope.admin().unwrap();
         let mut tx = env.db.write(&scope).await.unwrap();
         let stored = receptionist::get(&mut tx).await.unwrap().unwrap();
@@ -147,11 +183,15 @@ fn main() {
             ("Do you offer financing?", "Yes, on new systems."),
             ("Are your technicians licensed?", "Every one of them."),
         ] {
-            receptionist::add_knowledge(&mut tx, admin, q, a).await.unwrap();
+            receptionist::add_knowledge(&mut tx, admin, q, a)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
         let mut tx = env.db.platform(&env.operator).await.unwrap();
-        phone_numbers::assign(&mut tx, NUMBER, scope.tenant()).await.unwrap();
+        phone_numbers::assign(&mut tx, NUMBER, scope.tenant())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let models = std::env::var_os("SWITCHBOARD_TEST_MODELS").map(PathBuf::from);
@@ -168,11 +208,27 @@ fn main() {
             "how much is a service call",
         ];
         // Warm-up: loads the model and prepares the tenant's matcher.
-        round(&app, "warm-up", 1, knowledge_and_scenarios.clone()).await;
-        let mode = if semantic { "MiniLM + lexical" } else { "lexical only" };
-        round(&app, &format!("knowledge/scenario ({mode})"), 100, knowledge_and_scenarios).await;
+        let burst = Duration::ZERO;
+        round(&app, "warm-up", 1, knowledge_and_scenarios.clone(), burst).await;
+        let mode = if semantic {
+            "MiniLM + lexical"
+        } else {
+            "lexical only"
+        };
+        let label = format!("knowledge/scenario ({mode}), burst: all turns at once");
+        round(&app, &label, 100, knowledge_and_scenarios.clone(), burst).await;
+        let label = format!("knowledge/scenario ({mode}), paced: 3 s of speech per turn");
+        round(
+            &app,
+            &label,
+            100,
+            knowledge_and_scenarios,
+            Duration::from_secs(3),
+        )
+        .await;
         if llm {
-            round(&app, "language model (SmolLM2, 4 s limit)", 10, vec!["tell me a joke about pipes"]).await;
+            let label = "language model (SmolLM2, 4 s limit), 10 calls";
+            round(&app, label, 10, vec!["tell me a joke about pipes"], burst).await;
         }
     });
 }

@@ -78,7 +78,9 @@ pub async fn env(prefix: &str) -> BenchEnv {
 impl BenchEnv {
     /// The real router over this database and storage (no OIDC issuers, a fresh master key).
     pub fn router(&self) -> axum::Router {
-        self.router_with(switchboard_server::receptionist::Receptionist::new(None, None))
+        self.router_with(switchboard_server::receptionist::Receptionist::new(
+            None, None,
+        ))
     }
 
     /// The router with a receptionist of the benchmark's choosing (engines, Twilio account).
