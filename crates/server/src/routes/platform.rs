@@ -56,6 +56,20 @@ pub async fn create_tenant(
     AppJson(body): AppJson<NewTenantBody>,
 ) -> ApiResult<(StatusCode, Json<OnboardedView>)> {
     let generated = body.admin_password.is_none().then(generated_password);
+    // An industry template names the receptionist template cloned at onboarding; check it first.
+    if let Some(template) = &body.industry_template {
+        let mut tx = state.db.platform(&admin).await?;
+        let found = templates::platform_get(&mut tx, template, None).await?;
+        tx.commit().await?;
+        if found.is_none() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_template",
+                format!("no industry template {template:?} (GET /api/v1/templates lists them)"),
+            ));
+        }
+    }
+    let template = body.industry_template.clone();
     let request = OnboardRequest {
         id: tenant_id(&body.id)?,
         name: body.name,
@@ -69,6 +83,21 @@ pub async fn create_tenant(
             .unwrap_or_default(),
     };
     let onboarded = onboarding::onboard(&state.db, &state.storage, &admin, request).await?;
+    if let Some(template) = template {
+        let scope = admin
+            .open_tenant(
+                &state.db,
+                &onboarded.tenant.id,
+                AuditedAccess {
+                    action: "write",
+                    resource: "receptionist",
+                    reason: "onboarding: clone the industry template",
+                    request_id: None,
+                },
+            )
+            .await?;
+        crate::receptionist::clone_at_onboarding(&state.db, &scope, &template).await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(OnboardedView {

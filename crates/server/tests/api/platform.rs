@@ -11,7 +11,7 @@ async fn onboarding_creates_tenant_admin_storage_and_default_configs() {
     let app = TestApp::new().await;
     let created = app
         .post("/api/v1/platform/tenants", &app.platform_token, json!({
-            "id": "acme", "name": "Acme", "admin_email": "Boss@Acme.test", "industry_template": "insurance",
+            "id": "acme", "name": "Acme", "admin_email": "Boss@Acme.test", "industry_template": "insurance-agency",
         }))
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);

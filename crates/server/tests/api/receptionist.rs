@@ -753,6 +753,56 @@ async fn settings_are_validated_readiness_lists_what_is_missing_and_templates_sy
 }
 
 #[tokio::test]
+async fn onboarding_with_an_industry_template_clones_it() {
+    let app = app().await;
+    let created = app
+        .post("/api/v1/platform/tenants", &app.platform_token, json!({
+            "id": "tenant-r", "name": "R", "admin_email": "a@r.test", "admin_password": crate::harness::PASSWORD,
+            "industry_template": "real-estate-agency",
+        }))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let scope_audit = app.count_rows("audit_log", "tenant-r").await;
+    assert_eq!(scope_audit, 1, "the clone is an audited platform act");
+    let (cookie, csrf) = app
+        .login(Some("tenant-r"), "a@r.test", crate::harness::PASSWORD)
+        .await
+        .unwrap();
+    let view = app
+        .call(
+            "GET",
+            "/api/v1/receptionist",
+            Auth::Session {
+                cookie: &cookie,
+                csrf: Some(&csrf),
+            },
+            None,
+        )
+        .await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.text);
+    assert_eq!(
+        view.body["settings"]["cloned_from"]["template_id"],
+        "real-estate-agency"
+    );
+    let unknown = app
+        .post("/api/v1/platform/tenants", &app.platform_token, json!({
+            "id": "tenant-s", "name": "S", "admin_email": "a@s.test", "industry_template": "no-such",
+        }))
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::BAD_REQUEST, "unknown_template")
+    );
+    assert_eq!(
+        app.get("/api/v1/platform/tenants/tenant-s", &app.platform_token)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
 async fn twiml_of_a_greeting_and_a_transfer() {
     let app = app().await;
     plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing & Heating").await;
