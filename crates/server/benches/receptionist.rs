@@ -19,7 +19,7 @@ use switchboard_engines::VaderSentiment;
 use switchboard_engines::embeddings::Embedder;
 use switchboard_engines::llm::LanguageModel;
 use switchboard_pipeline::{Engines, LazyEngine};
-use switchboard_server::receptionist::{Receptionist, clone_at_onboarding};
+use switchboard_server::receptionist::{Receptionist, clone_at_onboarding, documents};
 use switchboard_store::auth::twilio::{PlatformTwilio, signature};
 use switchboard_store::repo::{phone_numbers, receptionist};
 use tower::ServiceExt;
@@ -164,9 +164,7 @@ fn main() {
             .unwrap();
         let admin = scope.admin().unwrap();
         let mut tx = env.db.write(&scope).await.unwrap();
-        let stored = receptionist::get(&mut tx).await.unwrap().unwrap();
-        let mut settings: switchboard_receptionist::ReceptionistSettings =
-            serde_json::from_str(&stored.body).unwrap();
+        let (mut settings, _) = documents::settings(&mut tx).await.unwrap().unwrap();
         for (k, v) in [
             ("company_name", "Acme Plumbing"),
             ("business_hours", "8 to 5"),
@@ -175,9 +173,7 @@ fn main() {
         ] {
             settings.variables.insert(k.into(), v.into());
         }
-        receptionist::put(&mut tx, admin, &serde_json::to_string(&settings).unwrap())
-            .await
-            .unwrap();
+        documents::save(&mut tx, admin, &settings).await.unwrap();
         for (q, a) in [
             ("Do you offer senior discounts?", "Yes, ten percent off."),
             ("Do you offer financing?", "Yes, on new systems."),

@@ -27,6 +27,9 @@ pub enum StoreError {
     Bucket(String),
     #[error(transparent)]
     Secret(#[from] crate::secrets::KeyringError),
+    /// A stored document (JSON) that no longer parses: a server fault, never the caller's.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }

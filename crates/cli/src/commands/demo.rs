@@ -55,6 +55,7 @@ struct DemoKnowledge {
 /// stores a random Twilio auth token as its `twilio` credential (the call simulator signs with
 /// it; it is never printed).
 async fn configure_receptionist(context: &Context, id: &str) -> anyhow::Result<()> {
+    use switchboard_server::receptionist::documents;
     use switchboard_store::repo::{phone_numbers, receptionist, secrets};
     let Some((_, raw)) = RECEPTIONISTS.iter().find(|(t, _)| *t == id) else {
         return Ok(());
@@ -71,17 +72,13 @@ async fn configure_receptionist(context: &Context, id: &str) -> anyhow::Result<(
         .admin()
         .ok_or_else(|| anyhow::anyhow!("operator scope lacks admin rights"))?;
     let mut tx = context.db.write(&scope).await?;
-    let stored = receptionist::get(&mut tx)
+    let (mut settings, _) = documents::settings(&mut tx)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the receptionist was not cloned"))?;
-    let mut settings: switchboard_receptionist::ReceptionistSettings =
-        serde_json::from_str(&stored.body)?;
     settings.agent_name = demo.agent_name;
     settings.escalation_number = Some(demo.escalation_number);
     settings.variables.extend(demo.variables);
-    let problems = settings.problems();
-    anyhow::ensure!(problems.is_empty(), "demo receptionist: {problems:?}");
-    receptionist::put(&mut tx, admin, &serde_json::to_string(&settings)?).await?;
+    documents::save(&mut tx, admin, &settings).await?;
     for entry in demo.knowledge {
         receptionist::add_knowledge(&mut tx, admin, &entry.question, &entry.answer).await?;
     }

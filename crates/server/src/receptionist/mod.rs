@@ -4,6 +4,7 @@
 //! another's caller, and any change to settings or knowledge bumps the revision.
 
 pub mod conversation;
+pub mod documents;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -51,11 +52,9 @@ impl Receptionist {
         {
             return Ok(Some(prepared.clone()));
         }
-        let stored = receptionist::get(tx)
+        let (settings, stored) = documents::settings(tx)
             .await?
             .ok_or(StoreError::NotFound("receptionist settings"))?;
-        let settings: ReceptionistSettings = serde_json::from_str(&stored.body)
-            .map_err(|e| StoreError::Invalid(format!("stored receptionist settings: {e}")))?;
         let knowledge: Vec<KnowledgeEntry> = receptionist::knowledge(tx)
             .await?
             .into_iter()
@@ -134,18 +133,15 @@ pub async fn clone_at_onboarding(
         .admin()
         .ok_or_else(|| StoreError::Invalid("cloning a template needs the admin role".into()))?;
     let mut tx = db.write(scope).await?;
-    if receptionist::get(&mut tx).await?.is_some() {
+    if receptionist::revision(&mut tx).await?.is_some() {
         return Ok(false);
     }
-    let row = switchboard_store::repo::templates::get(&mut tx, template_id, None)
+    let template = documents::template(&mut tx, template_id, None)
         .await?
         .ok_or(StoreError::NotFound("template"))?;
-    let template: switchboard_receptionist::Template = serde_json::from_str(&row.body)
-        .map_err(|e| StoreError::Invalid(format!("stored template: {e}")))?;
     let settings =
         ReceptionistSettings::clone_template(&template, switchboard_store::clock::now_ms());
-    let body = serde_json::to_string(&settings).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    receptionist::put(&mut tx, admin, &body).await?;
+    documents::save(&mut tx, admin, &settings).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchboard_core::Area;
 use switchboard_receptionist::readiness::{self, Readiness};
-use switchboard_receptionist::{ReceptionistSettings, Template};
+use switchboard_receptionist::ReceptionistSettings;
 use switchboard_store::clock::now_ms;
 use switchboard_store::repo::live_calls::{self, LiveCall, Turn};
 use switchboard_store::repo::{phone_numbers, receptionist, templates};
@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
 use crate::extract::TenantAuth;
+use crate::receptionist::documents;
 use crate::state::AppState;
 
 const MAX_SETTINGS_BYTES: usize = 512 * 1024;
@@ -32,13 +33,6 @@ pub struct TemplateSummary {
     pub version: i64,
     pub name: String,
     pub description: String,
-}
-
-fn parse_template(body: &str) -> ApiResult<Template> {
-    serde_json::from_str(body).map_err(|e| {
-        tracing::error!(error = %e, "a stored template does not parse");
-        ApiError::internal()
-    })
 }
 
 #[utoipa::path(get, path = "/api/v1/templates", tag = "receptionist",
@@ -52,7 +46,7 @@ pub async fn list_templates(
     tx.commit().await?;
     rows.iter()
         .map(|row| {
-            let t = parse_template(&row.body)?;
+            let t = documents::parse_template(&row.body)?;
             Ok(TemplateSummary {
                 id: t.id,
                 version: t.version,
@@ -80,12 +74,12 @@ pub async fn get_template(
     Query(query): Query<VersionQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let mut tx = state.db.read(&auth.0).await?;
-    let row = templates::get(&mut tx, &id, query.version)
+    let template = documents::template(&mut tx, &id, query.version)
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
     tx.commit().await?;
     Ok(Json(
-        serde_json::to_value(parse_template(&row.body)?).map_err(|_| ApiError::internal())?,
+        serde_json::to_value(template).map_err(|_| ApiError::internal())?,
     ))
 }
 
@@ -102,17 +96,6 @@ pub struct SettingsView {
     pub phone_numbers: Vec<String>,
     /// The latest version of the cloned template, when newer than the tenant's copy.
     pub newer_template_version: Option<i64>,
-}
-
-async fn stored_settings(tx: &mut TenantTx) -> ApiResult<Option<(ReceptionistSettings, i64, i64)>> {
-    let Some(stored) = receptionist::get(tx).await? else {
-        return Ok(None);
-    };
-    let settings = serde_json::from_str(&stored.body).map_err(|e| {
-        tracing::error!(error = %e, "stored receptionist settings do not parse");
-        ApiError::internal()
-    })?;
-    Ok(Some((settings, stored.revision, stored.updated_at)))
 }
 
 fn not_configured() -> ApiError {
@@ -134,13 +117,13 @@ async fn newer_version(
 }
 
 async fn view(tx: &mut TenantTx) -> ApiResult<SettingsView> {
-    let (settings, revision, updated_at) = stored_settings(tx).await?.ok_or_else(not_configured)?;
+    let (settings, stored) = documents::settings(tx).await?.ok_or_else(not_configured)?;
     Ok(SettingsView {
         newer_template_version: newer_version(tx, &settings).await?,
         phone_numbers: phone_numbers::list_own(tx).await?,
         settings,
-        revision,
-        updated_at,
+        revision: stored.revision,
+        updated_at: stored.updated_at,
     })
 }
 
@@ -174,8 +157,7 @@ async fn save(
     settings: &ReceptionistSettings,
 ) -> ApiResult<()> {
     validate(settings)?;
-    let body = serde_json::to_string(settings).map_err(|_| ApiError::internal())?;
-    receptionist::put(tx, auth.admin()?, &body).await?;
+    documents::save(tx, auth.admin()?, settings).await?;
     tracing::info!(tenant.id = %auth.0.tenant(), "receptionist settings saved");
     Ok(())
 }
@@ -200,7 +182,9 @@ pub async fn put_settings(
         ApiError::invalid_document("the receptionist settings", vec![e.to_string()])
     })?;
     let mut tx = state.db.write(&auth.0).await?;
-    let (current, _, _) = stored_settings(&mut tx).await?.ok_or_else(not_configured)?;
+    let (current, _) = documents::settings(&mut tx)
+        .await?
+        .ok_or_else(not_configured)?;
     if settings.cloned_from != current.cloned_from {
         return Err(ApiError::invalid_document(
             "the receptionist settings",
@@ -223,7 +207,9 @@ pub async fn patch_variables(
 ) -> ApiResult<Json<SettingsView>> {
     auth.admin()?;
     let mut tx = state.db.write(&auth.0).await?;
-    let (mut settings, _, _) = stored_settings(&mut tx).await?.ok_or_else(not_configured)?;
+    let (mut settings, _) = documents::settings(&mut tx)
+        .await?
+        .ok_or_else(not_configured)?;
     for (name, value) in changes {
         match value {
             Some(value) => settings.variables.insert(name, value),
@@ -256,11 +242,10 @@ pub async fn clone_template(
 ) -> ApiResult<(StatusCode, Json<SettingsView>)> {
     auth.admin()?;
     let mut tx = state.db.write(&auth.0).await?;
-    let row = templates::get(&mut tx, &request.template_id, request.version)
+    let template = documents::template(&mut tx, &request.template_id, request.version)
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
-    let template = parse_template(&row.body)?;
-    let existing = stored_settings(&mut tx).await?;
+    let existing = documents::settings(&mut tx).await?;
     let mut settings = ReceptionistSettings::clone_template(&template, now_ms());
     match existing {
         Some(_) if !request.replace => {
@@ -270,7 +255,7 @@ pub async fn clone_template(
                 "the receptionist already has settings: sync to a newer version, or clone with \"replace\": true",
             ));
         }
-        Some((old, _, _)) => {
+        Some((old, _)) => {
             // What the tenant set survives a change of template.
             settings.agent_name = old.agent_name;
             settings.voice = old.voice;
@@ -303,15 +288,16 @@ pub async fn sync_template(
 ) -> ApiResult<Json<SettingsView>> {
     auth.admin()?;
     let mut tx = state.db.write(&auth.0).await?;
-    let (settings, _, _) = stored_settings(&mut tx).await?.ok_or_else(not_configured)?;
+    let (settings, _) = documents::settings(&mut tx)
+        .await?
+        .ok_or_else(not_configured)?;
     let from = &settings.cloned_from;
-    if newer_version(&mut tx, &settings).await?.is_some() {
-        let latest = templates::get(&mut tx, &from.template_id, None)
-            .await?
-            .ok_or_else(|| ApiError::not_found("template"))?;
-        let old = templates::get(&mut tx, &from.template_id, Some(from.version)).await?;
-        let old = old.map(|row| parse_template(&row.body)).transpose()?;
-        let synced = settings.sync_to(&parse_template(&latest.body)?, old.as_ref(), now_ms());
+    let latest = documents::template(&mut tx, &from.template_id, None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("template"))?;
+    if latest.version > from.version {
+        let old = documents::template(&mut tx, &from.template_id, Some(from.version)).await?;
+        let synced = settings.sync_to(&latest, old.as_ref(), now_ms());
         save(&auth, &mut tx, &synced).await?;
     }
     let view = view(&mut tx).await?;
@@ -336,9 +322,9 @@ pub async fn get_readiness(
         Err(err) => return Err(err.into()),
     };
     let mut tx = state.db.read(&auth.0).await?;
-    let stored = stored_settings(&mut tx).await?;
+    let stored = documents::settings(&mut tx).await?;
     let newer = match &stored {
-        Some((settings, _, _)) => newer_version(&mut tx, settings).await?,
+        Some((settings, _)) => newer_version(&mut tx, settings).await?,
         None => None,
     };
     let inputs = readiness::Inputs {
@@ -350,7 +336,7 @@ pub async fn get_readiness(
     };
     tx.commit().await?;
     Ok(Json(readiness::score(
-        stored.as_ref().map(|(s, _, _)| s),
+        stored.as_ref().map(|(s, _)| s),
         &inputs,
     )))
 }
