@@ -421,6 +421,19 @@ async fn unknown_numbers_hear_a_polite_generic_message() {
     let unconfigured =
         said(&webhook(&app, "/twilio/voice", &params("CA8", "+18005550303", &[])).await);
     assert_eq!(unconfigured.text, unknown.text);
+    // So does a configured tenant while it is suspended.
+    plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let suspended = app
+        .post(
+            "/api/v1/platform/tenants/tenant-a/suspend",
+            &app.platform_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.text);
+    let paused = said(&webhook(&app, "/twilio/voice", &params("CA9", A_NUMBER, &[])).await);
+    assert_eq!(paused.text, unknown.text);
+    assert_eq!(app.count_rows("live_calls", "tenant-a").await, 0);
 }
 
 #[tokio::test]

@@ -98,9 +98,11 @@ impl Authenticator {
                 Err(AuthError::Unauthenticated)
             };
         };
+        // One tenant transaction: its credential and its registry row (checked for status
+        // only once the signature is proven).
         let mut tx = self.db.tenant_tx(&tenant, false).await?;
         let own = secrets::read(&mut tx, keyring, CREDENTIAL).await?;
-        let record = crate::repo::tenants::get_with(tx.conn(), &tenant).await?;
+        let active = active_tenant(tx.conn(), &tenant).await;
         tx.commit().await?;
         let (token, account) = match &own {
             Some(fields) if fields.get("auth_token").is_some() => (
@@ -120,12 +122,8 @@ impl Authenticator {
         if !verify(&token, url, params, received) || !account_matches(account.as_deref(), params) {
             return Err(AuthError::Unauthenticated);
         }
-        let record = record.ok_or(AuthError::Unauthenticated)?;
-        let mut registry = self.db.registry_tx(false).await?;
-        let active = active_tenant(registry.conn(), &tenant).await;
-        registry.commit().await?;
         match active {
-            Ok(_) => Ok(TwilioCaller::Tenant(TenantScope::new(
+            Ok(record) => Ok(TwilioCaller::Tenant(TenantScope::new(
                 tenant,
                 Role::Member,
                 Actor::Service {
