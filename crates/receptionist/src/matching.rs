@@ -41,9 +41,8 @@ pub fn normalize<'a>(text: &str, fillers: impl IntoIterator<Item = &'a String>) 
     tokens.join(" ")
 }
 
-/// Whether `phrase` occurs in `normalized` as whole words.
-pub fn contains_phrase(normalized: &str, phrase: &str) -> bool {
-    let hay = words(normalized);
+/// Whether `phrase` occurs in `hay` as whole words.
+fn contains_words(hay: &[String], phrase: &str) -> bool {
     let needle = words(phrase);
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle.as_slice())
 }
@@ -53,10 +52,11 @@ pub fn urgency<'a>(
     normalized: &str,
     keywords: impl IntoIterator<Item = &'a UrgencyKeyword>,
 ) -> (f32, Vec<String>) {
+    let hay = words(normalized);
     let mut total = 0.0;
     let mut hits = Vec::new();
     for keyword in keywords {
-        if contains_phrase(normalized, &keyword.word) && !hits.contains(&keyword.word) {
+        if contains_words(&hay, &keyword.word) && !hits.contains(&keyword.word) {
             total += keyword.weight;
             hits.push(keyword.word.clone());
         }

@@ -90,6 +90,8 @@ pub struct Prepared {
     knowledge_vectors: Option<Vec<Vec<f32>>>,
     triggers: Vec<Trigger>,
     scenario_semantic_threshold: f32,
+    /// Inherited and custom filler words, gathered once.
+    fillers: Vec<String>,
 }
 
 impl Prepared {
@@ -141,6 +143,7 @@ impl Prepared {
             knowledge_vectors,
             triggers,
             scenario_semantic_threshold: SCENARIO_SEMANTIC_THRESHOLD,
+            fillers,
         })
     }
 
@@ -151,8 +154,16 @@ impl Prepared {
 
     /// The utterance as matching sees it: lower case, without filler words. This is what to embed.
     pub fn normalize(&self, utterance: &str) -> String {
-        let fillers: Vec<String> = self.settings.filler_words.all().cloned().collect();
-        normalize(utterance, &fillers)
+        normalize(utterance, &self.fillers)
+    }
+
+    /// The summed weight of the urgency keywords in the utterance.
+    pub fn urgency(&self, utterance: &str) -> f32 {
+        self.urgency_of(&self.normalize(utterance))
+    }
+
+    fn urgency_of(&self, normalized: &str) -> f32 {
+        urgency(normalized, self.settings.urgency_keywords.all()).0
     }
 
     fn fill(&self, text: &str) -> placeholders::Filled {
@@ -176,7 +187,7 @@ impl Prepared {
     /// of [`Prepared::normalize`]d utterance, when an embedder is loaded.
     pub fn decide(&self, utterance: &str, embedding: Option<&[f32]>) -> Option<Decision> {
         let normalized = self.normalize(utterance);
-        let (urgency_score, _) = urgency(&normalized, self.settings.urgency_keywords.all());
+        let urgency_score = self.urgency_of(&normalized);
         if urgency_score >= self.settings.urgency_threshold {
             return Some(Decision {
                 source: Source::Urgent,

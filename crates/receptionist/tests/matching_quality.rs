@@ -150,7 +150,7 @@ fn lexical_matching_alone_is_a_usable_floor() {
 }
 
 #[test]
-fn embeddings_lift_accuracy_and_the_default_thresholds_are_the_best_measured() {
+fn embeddings_lift_accuracy_over_lexical_matching() {
     let Some(dir) = support::models_data_dir() else {
         return;
     };

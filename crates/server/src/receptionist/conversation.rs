@@ -42,35 +42,40 @@ fn gather_url(turn: i64) -> String {
     format!("/twilio/gather?turn={turn}")
 }
 
-/// The TwiML that speaks `decision` and goes on to turn `next`.
-fn render(prepared: &Prepared, decision: &Decision, next: i64) -> String {
+/// Says `text` while listening for turn `next`; hangs up if the caller says nothing.
+fn listen(prepared: &Prepared, text: &str, next: i64) -> String {
     let s = &prepared.settings;
-    let say = |r: Response, text: &str| r.say(text, &s.voice, &s.language);
-    let listen = |r: Response, text: &str| {
-        r.gather(
+    Response::new()
+        .gather(
             &gather_url(next),
             Some((text, &s.voice, &s.language)),
             &s.language,
         )
         .say(NO_SPEECH_REPLY, &s.voice, &s.language)
         .hangup()
-    };
+        .render()
+}
+
+/// The TwiML that speaks `decision` and goes on to turn `next`.
+fn render(prepared: &Prepared, decision: &Decision, next: i64) -> String {
+    let s = &prepared.settings;
+    let say = || Response::new().say(&decision.reply, &s.voice, &s.language);
     match decision.action {
-        ActionHook::HangUp => say(Response::new(), &decision.reply).hangup(),
+        ActionHook::HangUp => say().hangup().render(),
         ActionHook::Escalate => match &s.escalation_number {
-            Some(number) => say(Response::new(), &decision.reply).dial(number),
+            Some(number) => say().dial(number).render(),
             // Nobody to transfer to: the promise becomes a message.
             None => listen(
-                Response::new(),
+                prepared,
                 &format!("{} {TAKE_MESSAGE}", decision.reply),
+                next,
             ),
         },
         ActionHook::TakeMessage
         | ActionHook::OfferScheduling
         | ActionHook::SendSms
-        | ActionHook::None => listen(Response::new(), &decision.reply),
+        | ActionHook::None => listen(prepared, &decision.reply, next),
     }
-    .render()
 }
 
 fn turn_row(seq: i64, caller_text: &str, decision: &Decision, twiml: String) -> Turn {
@@ -163,20 +168,11 @@ pub async fn reply(
     let speech = speech.trim();
     if speech.is_empty() {
         // Nothing heard: ask again for the same turn, storing nothing.
-        let s = &prepared.settings;
-        return Ok(Response::new()
-            .gather(
-                &gather_url(seq),
-                Some((
-                    "Sorry, I didn't catch that. Could you say it again?",
-                    &s.voice,
-                    &s.language,
-                )),
-                &s.language,
-            )
-            .say(NO_SPEECH_REPLY, &s.voice, &s.language)
-            .hangup()
-            .render());
+        return Ok(listen(
+            &prepared,
+            "Sorry, I didn't catch that. Could you say it again?",
+            seq,
+        ));
     }
     let decision = decide(state, scope, &prepared, call.call_sid, speech).await?;
     let twiml = render(&prepared, &decision, seq + 1);
@@ -221,7 +217,8 @@ async fn decide(
     if let Some(decision) = prepared.decide(speech, embedding.as_deref()) {
         return Ok(decision);
     }
-    let urgency = 0.0;
+    // Below the escalation threshold (decide escalates above it); carried on the decision.
+    let urgency = prepared.urgency(speech);
     let model = engines
         .as_ref()
         .filter(|_| prepared.settings.use_language_model)

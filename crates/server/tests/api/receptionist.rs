@@ -444,6 +444,14 @@ async fn duplicate_deliveries_and_a_restart_never_duplicate_turns() {
     let first = webhook(&app, "/twilio/voice", &voice).await;
     let again = webhook(&app, "/twilio/voice", &voice).await;
     assert_eq!(first.text, again.text);
+    // Silence asks again for the same turn and stores nothing.
+    let silence = say(&app, "CA1", A_NUMBER, 1, "  ").await;
+    assert_eq!(
+        silence.text,
+        "Sorry, I didn't catch that. Could you say it again?"
+    );
+    assert_eq!(silence.next.as_deref(), Some("/twilio/gather?turn=1"));
+    assert_eq!(app.count_rows("live_turns", "tenant-a").await, 1);
     let one = say(&app, "CA1", A_NUMBER, 1, "my kitchen drain is clogged").await;
     let retried = say(&app, "CA1", A_NUMBER, 1, "my kitchen drain is clogged").await;
     assert_eq!(one, retried);

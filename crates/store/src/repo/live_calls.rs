@@ -156,7 +156,6 @@ pub async fn add_turn(tx: &mut TenantTx, call_sid: &str, turn: &Turn) -> StoreRe
     .bind(&turn.action)
     .bind(&turn.twiml)
     .bind(turn.at)
-    .persistent(false)
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)

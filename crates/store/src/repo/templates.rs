@@ -76,10 +76,6 @@ pub async fn get(
     version_with(tx.conn(), id, version).await
 }
 
-pub async fn platform_list(tx: &mut PlatformTx) -> StoreResult<Vec<TemplateRow>> {
-    latest_all(tx.conn()).await
-}
-
 pub async fn platform_get(
     tx: &mut PlatformTx,
     id: &str,
