@@ -4,7 +4,7 @@
 //! another's caller, and any change to settings or knowledge bumps the revision.
 
 pub mod conversation;
-pub mod documents;
+pub use switchboard_receptionist::documents;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -37,6 +37,11 @@ impl Backend {
 /// The tables that hold tenant data, in the order a purge deletes them (children first). A test
 /// checks this list against the live catalog, so a new tenant table cannot be forgotten here.
 pub const TENANT_TABLES: &[&str] = &[
+    "memories",
+    "call_summaries",
+    "caller_profiles",
+    "personality_metrics",
+    "personality_averages",
     "live_turns",
     "live_calls",
     "knowledge_entries",

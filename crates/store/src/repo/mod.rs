@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod audit;
 pub mod calls;
 pub mod live_calls;
+pub mod memory;
 pub mod phone_numbers;
 pub mod platform_accounts;
 pub mod receptionist;

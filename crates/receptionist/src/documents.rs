@@ -1,9 +1,9 @@
-//! The receptionist's stored documents, parsed in one place: a tenant's settings and the
-//! templates. Every reader and writer (webhooks, the tenant-admin API, onboarding, the demo,
-//! benchmarks) goes through these, so a stored document that no longer parses is one error kind
+//! The receptionist's stored documents, parsed in one place (the `store` feature): a tenant's
+//! settings and the templates. Every reader and writer (webhooks, the tenant-admin API,
+//! onboarding, caller memory, the demo, benchmarks) goes through these, so a stored document that no longer parses is one error kind
 //! (`StoreError::Corrupt`, a 500) and nothing invalid is written.
 
-use switchboard_receptionist::{ReceptionistSettings, Template};
+use crate::{ReceptionistSettings, Template};
 use switchboard_store::repo::receptionist::{self, StoredSettings};
 use switchboard_store::repo::templates;
 use switchboard_store::{StoreError, StoreResult, TenantAdmin, TenantTx};
