@@ -5,6 +5,7 @@
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod memory;
 pub mod openapi;
 pub mod pages;
 pub mod range;

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         (name = "platform", description = "Platform administration"),
         (name = "auth", description = "Sessions"),
         (name = "receptionist", description = "The tenant's AI receptionist: templates, settings, knowledge, readiness, live-call log (scoped to the credential's tenant). The Twilio webhooks (`POST /twilio/voice`, `/twilio/gather?turn=N`, `/twilio/status`) are authenticated by `X-Twilio-Signature` and answer TwiML; they are not listed here."),
+        (name = "memory", description = "Caller memory (SPEC §7): memories, call summaries, caller profiles with quick bios, personality metrics, the enriched context for a caller, and processing a conversation into memory. Scoped to the credential's tenant (the receptionist uses a service token); no credential is `401 tenant_required`, naming another tenant is `403 tenant_mismatch`."),
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ mod credentials;
 mod health;
 mod ingest;
 mod me;
+mod memory;
 mod platform;
 mod receptionist;
 mod session;
@@ -95,6 +96,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(platform::list_numbers))
         .routes(routes!(platform::assign_number, platform::release_number))
         .routes(routes!(platform::publish_template))
+        .routes(routes!(memory::legacy_store))
+        .routes(routes!(memory::add))
+        .routes(routes!(memory::list))
+        .routes(routes!(memory::delete))
+        .routes(routes!(memory::context))
+        .routes(routes!(memory::process_call))
+        .routes(routes!(memory::summaries))
+        .routes(routes!(memory::profile))
+        .routes(routes!(memory::personality))
         .routes(routes!(ingest::run))
         .routes(routes!(ingest::runs))
         .split_for_parts()

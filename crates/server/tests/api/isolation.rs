@@ -360,6 +360,17 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
         };
         live_calls::add_turn(&mut tx, "CA1", &turn).await.unwrap();
         tx.commit().await.unwrap();
+        // Caller memory: a processed call fills every memory table.
+        let processed = app
+            .post(
+                "/v2/process-call",
+                &tenant.member_token,
+                json!({"user_id": "+14155550100", "call_id": "CA1", "conversation_history": [
+                    {"role": "user", "content": "My name is Ann Lee and my boiler is leaking."},
+                ]}),
+            )
+            .await;
+        assert_eq!(processed.status, StatusCode::CREATED, "{}", processed.text);
     }
     let audited = app
         .get(

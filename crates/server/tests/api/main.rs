@@ -13,6 +13,7 @@ mod dashboard;
 mod ingest;
 mod isolation;
 mod jwt;
+mod memory;
 mod objects;
 mod pipeline;
 mod platform;
