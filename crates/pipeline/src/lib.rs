@@ -3,11 +3,13 @@
 //!
 //! Pure parts (no IO) are their own modules: conversation [`metrics`], [`sentiment`] aggregates,
 //! [`qa`] evaluation, the extractive [`summary`], [`parties`] (direction and agent), the
-//! [`record`] artifacts and the [`flat`] rows. [`stages`] glue them to storage and engines.
+//! [`record`] artifacts and the [`flat`] rows. [`stages`] glue them to storage and engines;
+//! [`live`] brings finished receptionist calls in (transcript from turns, caller memory).
 
 pub mod config;
 pub mod engines;
 pub mod flat;
+pub mod live;
 pub mod metrics;
 pub mod parties;
 pub mod qa;

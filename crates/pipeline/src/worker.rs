@@ -49,7 +49,8 @@ pub struct Pipeline {
 pub enum Worked {
     Idle,
     Done {
-        stage: Stage,
+        /// `None` for a job beside the stages (`remember`).
+        stage: Option<Stage>,
         call_id: String,
     },
     Failed {
@@ -66,10 +67,29 @@ impl Pipeline {
         let Some(job) = queue::claim(&self.db, worker, self.settings.lease).await? else {
             return Ok(Worked::Idle);
         };
+        if job.kind == crate::live::REMEMBER_JOB {
+            let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", attempt = job.attempts);
+            return match crate::live::remember(self, &job).instrument(span).await {
+                Ok(()) => Ok(Worked::Done {
+                    stage: None,
+                    call_id: job.call_id,
+                }),
+                Err(error) => {
+                    // Memory is beside the call's record, not a stage of it: a failure stays on
+                    // the job (retried, then dead with its reason) and the call keeps its state.
+                    let dead = self.record_failure(&job, &job.kind, error, false).await?;
+                    Ok(Worked::Failed {
+                        kind: job.kind,
+                        call_id: job.call_id,
+                        dead,
+                    })
+                }
+            };
+        }
         let Some(stage) = Stage::from_kind(&job.kind) else {
             let reason = format!("unknown job kind \"{}\"", job.kind);
             let dead = self
-                .record_failure(&job, &job.kind, StageError::permanent(reason))
+                .record_failure(&job, &job.kind, StageError::permanent(reason), true)
                 .await?;
             return Ok(Worked::Failed {
                 kind: job.kind,
@@ -84,12 +104,12 @@ impl Pipeline {
             Ok(()) => {
                 tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = stage.kind(), "stage done");
                 Ok(Worked::Done {
-                    stage,
+                    stage: Some(stage),
                     call_id: job.call_id,
                 })
             }
             Err(error) => {
-                let dead = self.record_failure(&job, stage.kind(), error).await?;
+                let dead = self.record_failure(&job, stage.kind(), error, true).await?;
                 Ok(Worked::Failed {
                     kind: stage.kind().to_owned(),
                     call_id: job.call_id,
@@ -104,6 +124,7 @@ impl Pipeline {
         job: &ClaimedJob,
         stage: &str,
         error: StageError,
+        fails_call: bool,
     ) -> StoreResult<bool> {
         let mut tx = self.db.write(&job.scope).await?;
         let dead = queue::fail_in(
@@ -114,7 +135,7 @@ impl Pipeline {
             error.permanent,
         )
         .await?;
-        if dead {
+        if dead && fails_call {
             calls::set_failed(&mut tx, &job.call_id, stage, &error.reason, job.attempts).await?;
         }
         tx.commit().await?;

@@ -16,6 +16,11 @@ use crate::{Db, Storage, StoreError, StoreResult};
 
 /// The pipeline's first job kind, queued with every new call (see the pipeline crate).
 pub const FIRST_JOB: &str = "transcribe";
+/// The job that processes a live call into caller memory (see the pipeline crate).
+pub const REMEMBER_JOB: &str = "remember";
+/// `audio_format` of a live call: the receptionist's turns are its transcript, there is no
+/// recording.
+pub const NO_AUDIO: &str = "none";
 
 #[derive(Clone, Debug)]
 pub struct NewRecording {
@@ -151,4 +156,41 @@ pub async fn accept(
         }
         Err(err) => Err(err),
     }
+}
+
+/// Hands a finished live receptionist call to the pipeline (SPEC §6): a call row with source
+/// `live`, the CallSid as its provider recording id, no audio, and its first job and its memory
+/// job — in the caller's transaction (the one that recorded the final status), so the hand-off
+/// is never lost and never doubled. Returns the call id (the existing one for a CallSid handed
+/// off before).
+pub async fn accept_live(
+    tx: &mut crate::TenantTx,
+    call_sid: &str,
+    meta: serde_json::Map<String, serde_json::Value>,
+) -> StoreResult<String> {
+    if let Some(existing) = calls::find_by_recording_id(tx, call_sid).await? {
+        return Ok(existing);
+    }
+    let now = now_ms();
+    let call = Call {
+        id: new_id(),
+        source: "live".into(),
+        provider_recording_id: Some(call_sid.to_owned()),
+        content_sha256: hex::encode(Sha256::digest(format!("live:{call_sid}").as_bytes())),
+        audio_format: NO_AUDIO.into(),
+        audio_bytes: 0,
+        meta: serde_json::Value::Object(with_normalised_fields(meta)),
+        status: "received".into(),
+        failure_stage: None,
+        failure_reason: None,
+        failure_attempts: None,
+        result_version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    calls::insert(tx, &call).await?;
+    queue::enqueue(tx, FIRST_JOB, &call.id).await?;
+    queue::enqueue(tx, REMEMBER_JOB, &call.id).await?;
+    tracing::info!(tenant.id = %tx.tenant(), call.id = %call.id, call_sid, "live call handed to the pipeline");
+    Ok(call.id)
 }

@@ -1,6 +1,7 @@
 //! Transcribe (SPEC §4.2): the recording → `raw/<call_id>.json`. Stereo channels are speakers
 //! (the metadata's `channels` map, e.g. `{"0": "agent", "1": "customer"}`, or by default channel
-//! 0 = agent, 1 = customer); a mono recording's utterances are `unknown`.
+//! 0 = agent, 1 = customer); a mono recording's utterances are `unknown`. A live receptionist
+//! call has no recording: its transcript is built from its turns (see [`crate::live`]).
 
 use std::time::Instant;
 
@@ -17,6 +18,14 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
     let started = Instant::now();
     let call = load_call(pipeline, job).await?;
     let objects = pipeline.storage.tenant(&job.scope)?;
+    if call.source == "live" {
+        let ai = super::ai_config(&objects).await?;
+        let mut raw = crate::live::live_transcript(pipeline, job, &call, &ai.language).await?;
+        raw.elapsed_ms = started.elapsed().as_millis() as u64;
+        write_json(&objects, &raw_name(&call.id), &raw).await?;
+        finish(pipeline, job, Stage::Transcribe, None).await?;
+        return Ok(());
+    }
     let bytes = objects.get(Area::Input, &call.audio_name()).await?;
     let ai = super::ai_config(&objects).await?;
     let limits = DecodeLimits {

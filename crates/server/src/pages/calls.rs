@@ -306,7 +306,8 @@ struct CallPage {
     status: String,
     failure: Option<String>,
     facts: Vec<(String, String)>,
-    audio: String,
+    /// `None` for a live receptionist call (no recording).
+    audio: Option<String>,
     record: Option<RecordView>,
 }
 
@@ -521,7 +522,8 @@ pub async fn detail(
     });
     Ok(CallPage {
         nav: nav(),
-        audio: format!("/api/v1/calls/{}/audio", segment(&call.id)),
+        audio: (call.audio_format != switchboard_store::ingest::NO_AUDIO)
+            .then(|| format!("/api/v1/calls/{}/audio", segment(&call.id))),
         facts: facts(&call, record.as_ref()),
         id: call.id.clone(),
         status: call.status.clone(),

@@ -6,11 +6,15 @@
 use std::sync::Arc;
 
 use switchboard_engines::llm::ChatOptions;
+use switchboard_memory::caller::valid_user_id;
+use switchboard_memory::relevance::Query;
+use switchboard_memory::service::{self as memory, ContextLimits};
 use switchboard_receptionist::responder::{Decision, NO_SPEECH_REPLY, Prepared};
 use switchboard_receptionist::template::ActionHook;
 use switchboard_receptionist::twiml::Response;
 use switchboard_store::clock::now_ms;
-use switchboard_store::repo::live_calls::{self, Turn};
+use switchboard_store::ingest;
+use switchboard_store::repo::live_calls::{self, LiveCall, Turn};
 use switchboard_store::{StoreResult, TenantScope};
 
 use crate::error::{ApiError, ApiResult};
@@ -174,7 +178,7 @@ pub async fn reply(
             seq,
         ));
     }
-    let decision = decide(state, scope, &prepared, call.call_sid, speech).await?;
+    let decision = decide(state, scope, &prepared, &call, speech).await?;
     let twiml = render(&prepared, &decision, seq + 1);
     tracing::info!(
         tenant.id = %scope.tenant(),
@@ -193,7 +197,7 @@ async fn decide(
     state: &AppState,
     scope: &TenantScope,
     prepared: &Arc<Prepared>,
-    call_sid: &str,
+    call: &CallInfo<'_>,
     speech: &str,
 ) -> ApiResult<Decision> {
     let engines = state.receptionist.engines().cloned();
@@ -226,17 +230,38 @@ async fn decide(
     let Some(engines) = model else {
         return Ok(prepared.fallback(urgency));
     };
-    let history: Vec<(String, String)> = {
+    // The conversation so far, and what this tenant's memory knows of the caller (SPEC §6
+    // "caller context": profile, quick bio, recent summaries, memories relevant to what was
+    // just said) — read only here, where a model will use it.
+    let (history, caller) = {
         let mut tx = state.db.read(scope).await?;
-        let turns = live_calls::turns(&mut tx, call_sid).await?;
+        let turns = live_calls::turns(&mut tx, call.call_sid).await?;
+        let caller = if valid_user_id(call.from) {
+            let query = Query {
+                text: speech,
+                embedding: embedding.as_deref(),
+            };
+            let context = memory::context(
+                &mut tx,
+                call.from,
+                Some(query),
+                ContextLimits::default(),
+                now_ms(),
+            )
+            .await?;
+            Some(context.prompt_lines().join("\n"))
+        } else {
+            None
+        };
         tx.commit().await?;
-        turns
+        let history: Vec<(String, String)> = turns
             .into_iter()
             .filter(|t| t.seq > 0)
             .map(|t| (t.caller_text, t.reply))
-            .collect()
+            .collect();
+        (history, caller)
     };
-    let messages = prepared.language_model_messages(None, &history, speech);
+    let messages = prepared.language_model_messages(caller.as_deref(), &history, speech);
     let asked = tokio::task::spawn_blocking(move || {
         let model = engines.language_model.as_ref()?.get().ok()?;
         let options = ChatOptions {
@@ -266,9 +291,49 @@ pub async fn finish(
     let mut tx = state.db.write(scope).await?;
     live_calls::start(&mut tx, call.call_sid, call.from, call.to).await?;
     let first = live_calls::finish(&mut tx, call.call_sid, status, duration_seconds).await?;
+    // A completed call goes to the pipeline (its dashboard record) and into caller memory, in
+    // this transaction: the final status and the hand-off commit together or not at all.
+    if first && status == "completed" {
+        let live = live_calls::get(&mut tx, call.call_sid)
+            .await?
+            .ok_or(switchboard_store::StoreError::NotFound("live call"))?;
+        ingest::accept_live(&mut tx, call.call_sid, hand_off_meta(&live)).await?;
+    }
     tx.commit().await?;
     if first {
         tracing::info!(tenant.id = %scope.tenant(), call_sid = call.call_sid, status, "live call ended");
     }
     Ok(first)
+}
+
+/// The agent id live calls carry on the dashboard.
+pub const RECEPTIONIST_AGENT: &str = "ai-receptionist";
+
+/// The call metadata of a live call, in the provider-metadata shape the pipeline reads.
+fn hand_off_meta(live: &LiveCall) -> serde_json::Map<String, serde_json::Value> {
+    let rfc3339 = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+    };
+    let mut meta = serde_json::Map::new();
+    meta.insert("call_sid".into(), live.call_sid.clone().into());
+    meta.insert("from".into(), live.from_number.clone().into());
+    meta.insert("to".into(), live.to_number.clone().into());
+    meta.insert("direction".into(), "inbound".into());
+    meta.insert("agent".into(), RECEPTIONIST_AGENT.into());
+    meta.insert("channel".into(), "receptionist".into());
+    if let Some(started) = rfc3339(live.started_at) {
+        meta.insert("started_at".into(), started.into());
+    }
+    if let Some(ended) = live.ended_at.and_then(rfc3339) {
+        meta.insert("ended_at".into(), ended.into());
+    }
+    if let Some(seconds) = live.duration_seconds {
+        meta.insert("duration_seconds".into(), seconds.into());
+    }
+    meta
 }

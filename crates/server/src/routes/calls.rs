@@ -467,6 +467,13 @@ pub async fn audio(
         .await?
         .ok_or_else(|| ApiError::not_found("call"))?;
     tx.commit().await?;
+    if call.audio_format == switchboard_store::ingest::NO_AUDIO {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_recording",
+            "this call was handled live by the receptionist and has no recording",
+        ));
+    }
     let objects = state.storage.tenant(&auth.0)?;
     let name = call.audio_name();
     let size = objects.size(Area::Input, &name).await?;

@@ -26,9 +26,9 @@ use crate::harness::{Auth, TestApp};
 /// The engines' test helpers: model and tool checks that skip, unless
 /// SWITCHBOARD_REQUIRE_MODEL_TESTS=1, and a loopback server.
 #[path = "../../../engines/tests/support/mod.rs"]
-mod support;
+pub(crate) mod support;
 
-fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>) -> Pipeline {
+pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>) -> Pipeline {
     let embedder = match minilm {
         Some(dir) => LazyEngine::new(move || {
             MiniLm::load(&dir)

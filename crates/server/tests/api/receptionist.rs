@@ -841,3 +841,287 @@ async fn twiml_of_a_greeting_and_a_transfer() {
     .await;
     insta::assert_snapshot!("twiml_transfer", transfer.text);
 }
+
+/// SPEC §6 "after the call": a completed call becomes a `live` call record that the pipeline
+/// takes to `published` without speech-to-text, and its conversation goes into the caller's
+/// memory at that tenant only — each once, however often Twilio repeats the status callback.
+#[tokio::test]
+async fn a_completed_call_reaches_the_pipeline_and_the_callers_memory_once() {
+    use crate::pipeline::{pipeline, support};
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    let files = switchboard_engines::models::ModelFiles::under(&data);
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let b = plumber(&app, "tenant-b", B_NUMBER, "Bob's Heating").await;
+
+    say_hello(&app, "CA-LIVE", A_NUMBER).await;
+    say(
+        &app,
+        "CA-LIVE",
+        A_NUMBER,
+        1,
+        "Hi, this is Maria Lopez. Our gas furnace is making a banging noise and I need someone to look at it.",
+    )
+    .await;
+    say(&app, "CA-LIVE", A_NUMBER, 2, "How much is a service call?").await;
+    let status = params(
+        "CA-LIVE",
+        A_NUMBER,
+        &[("CallStatus", "completed"), ("CallDuration", "40")],
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            webhook(&app, "/twilio/status", &status).await.status,
+            StatusCode::OK
+        );
+    }
+    // One call record, source live, with its two jobs.
+    let listed = app.get("/api/v1/calls", &a.member_token).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let calls = listed.body.as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["source"], "live");
+    let call_id = calls[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.count_rows("jobs", "tenant-a").await, 2);
+
+    // No whisper model is given: a live call must not need one.
+    let pipeline = pipeline(
+        &app,
+        "/nonexistent/ggml.bin".into(),
+        Some(files.minilm_dir()),
+    );
+    assert_eq!(pipeline.run_until_idle("live-test").await.unwrap(), 5);
+    let detail = app
+        .get(&format!("/api/v1/calls/{call_id}"), &a.member_token)
+        .await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.text);
+    assert_eq!(detail.body["status"], "published", "{}", detail.text);
+    let record = &detail.body["record"];
+    let lines: Vec<(String, String)> = record["transcript"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{record}"))
+        .iter()
+        .map(|u| {
+            (
+                u["speaker"].as_str().unwrap().to_owned(),
+                u["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines[0].0, "agent");
+    assert!(
+        lines[0]
+            .1
+            .starts_with("Thank you for calling Joe's Plumbing")
+    );
+    assert_eq!(lines[1].0, "customer");
+    assert!(lines[1].1.starts_with("Hi, this is Maria Lopez."));
+    assert_eq!(lines[4].0, "agent");
+    assert!(
+        lines[4].1.starts_with("Our service call is $125"),
+        "{lines:?}"
+    );
+    assert_eq!(record["call"]["direction"], "inbound", "{}", record["call"]);
+    assert_eq!(record["call"]["agent_id"], "ai-receptionist");
+    assert_eq!(record["call"]["calling_party"], CALLER);
+    assert_eq!(record["call"]["duration_seconds"], 40.0);
+    assert_eq!(
+        record["provenance"]["asr"]["engine"], "twilio-gather",
+        "{}",
+        record["provenance"]
+    );
+    let audio = app
+        .get(&format!("/api/v1/calls/{call_id}/audio"), &a.member_token)
+        .await;
+    assert_eq!(audio.status, StatusCode::NOT_FOUND);
+    assert_eq!(audio.code(), "no_recording");
+
+    // Caller memory at tenant A, keyed by the CallSid.
+    let profile = app
+        .get(&format!("/v2/profile/{CALLER}"), &a.member_token)
+        .await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.text);
+    assert_eq!(profile.body["fields"]["name"], "Maria Lopez");
+    assert_eq!(profile.body["fields"]["equipment"], "gas furnace");
+    assert_eq!(profile.body["quick_bio"], "Maria Lopez | gas furnace");
+    let summaries = app
+        .get(&format!("/v2/summaries/{CALLER}"), &a.member_token)
+        .await;
+    let summaries = summaries.body["summaries"].as_array().unwrap().clone();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0]["call_id"], "CA-LIVE");
+    assert_eq!(
+        summaries[0]["thread_id"],
+        "customer_tenant-a_user_14155550199"
+    );
+    assert_eq!(
+        summaries[0]["topics"],
+        json!(["book_service", "service_price"])
+    );
+    let context = app
+        .post(
+            "/v2/context/enriched",
+            &a.member_token,
+            json!({ "user_id": CALLER, "query": "furnace noise" }),
+        )
+        .await;
+    assert_eq!(context.body["known_caller"], true);
+    assert_eq!(
+        context.body["relevant_memories"][0]["content"],
+        "Our gas furnace is making a banging noise and I need someone to look at it.",
+        "{}",
+        context.body
+    );
+    assert!(
+        context.body["relevant_memories"][0]["similarity"]
+            .as_f64()
+            .unwrap()
+            > 0.5
+    );
+
+    // Another delivery after all that adds nothing.
+    webhook(&app, "/twilio/status", &status).await;
+    assert_eq!(pipeline.run_until_idle("live-test").await.unwrap(), 0);
+    assert_eq!(app.count_rows("calls", "tenant-a").await, 1);
+    assert_eq!(app.count_rows("call_summaries", "tenant-a").await, 1);
+
+    // The same caller at tenant B: B's memory starts empty and stays B's.
+    let at_b = app
+        .post(
+            "/v2/context/enriched",
+            &b.member_token,
+            json!({ "user_id": CALLER }),
+        )
+        .await;
+    assert_eq!(at_b.body["known_caller"], false);
+    say_hello(&app, "CA-B", B_NUMBER).await;
+    say(
+        &app,
+        "CA-B",
+        B_NUMBER,
+        1,
+        "I'm Maria, my heat pump is leaking water.",
+    )
+    .await;
+    let status_b = params(
+        "CA-B",
+        B_NUMBER,
+        &[("CallStatus", "completed"), ("CallDuration", "20")],
+    );
+    webhook(&app, "/twilio/status", &status_b).await;
+    pipeline.run_until_idle("live-test").await.unwrap();
+    let b_profile = app
+        .get(&format!("/v2/profile/{CALLER}"), &b.member_token)
+        .await;
+    assert_eq!(b_profile.body["calls"], 1, "{}", b_profile.text);
+    assert_eq!(b_profile.body["fields"]["equipment"], "heat pump");
+    // What B heard, not what A knows ("Maria Lopez").
+    assert_eq!(b_profile.body["fields"]["name"], "Maria");
+    let a_profile = app
+        .get(&format!("/v2/profile/{CALLER}"), &a.member_token)
+        .await;
+    assert_eq!(a_profile.body, profile.body);
+}
+
+/// SPEC §6 "caller context": when the tenant's language model answers, its system prompt holds
+/// what this tenant's memory knows of the caller (quick bio, earlier calls, memories).
+#[tokio::test]
+async fn the_language_model_is_told_what_memory_knows_of_the_caller() {
+    use std::sync::{Arc, Mutex};
+    use switchboard_engines::VaderSentiment;
+    use switchboard_engines::llm::{HttpLlmConfig, LanguageModel, OpenAiCompatible};
+    use switchboard_pipeline::{Engines, LazyEngine};
+
+    let prompts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = prompts.clone();
+    let fake = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                let system = body["messages"][0]["content"].as_str().unwrap_or("").to_owned();
+                seen.lock().unwrap().push(system);
+                axum::Json(json!({
+                    "choices": [{"message": {"role": "assistant", "content": "We sponsor the Cape Coral little league every spring."}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5}
+                }))
+            }
+        }),
+    );
+    let base = format!("{}/v1", crate::pipeline::support::serve_on_loopback(fake));
+    let config = HttpLlmConfig::new(base, "test-model", None);
+    let engines = Arc::new(Engines {
+        asr: LazyEngine::new(|| Err("no speech-to-text in this test".into())),
+        sentiment: Arc::new(VaderSentiment::new()),
+        embedder: LazyEngine::new(|| Err("no embedding model in this test".into())),
+        language_model: Some(LazyEngine::new(move || {
+            OpenAiCompatible::new(config.clone())
+                .map(|m| Arc::new(m) as Arc<dyn LanguageModel>)
+                .map_err(|e| e.to_string())
+        })),
+    });
+    let app = TestApp::builder()
+        .public_url(PUBLIC)
+        .platform_twilio(PLATFORM_SID, PLATFORM_TOKEN)
+        .engines(engines)
+        .build()
+        .await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let mut settings =
+        app.get("/api/v1/receptionist", &a.admin_token).await.body["settings"].clone();
+    settings["use_language_model"] = json!(true);
+    let put = app
+        .call(
+            "PUT",
+            "/api/v1/receptionist",
+            Auth::Bearer(&a.admin_token),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    let processed = app
+        .post(
+            "/v2/process-call",
+            &a.member_token,
+            json!({ "user_id": CALLER, "call_id": "CA-EARLIER", "conversation_history": [
+                { "role": "user", "content": "This is Maria Lopez, my water heater is leaking." },
+                { "role": "assistant", "content": "A technician will come tomorrow at nine." }
+            ] }),
+        )
+        .await;
+    assert_eq!(processed.status, StatusCode::CREATED, "{}", processed.text);
+
+    say_hello(&app, "CA-LLM", A_NUMBER).await;
+    let reply = say(
+        &app,
+        "CA-LLM",
+        A_NUMBER,
+        1,
+        "Do you sponsor any local sports teams?",
+    )
+    .await;
+    assert_eq!(
+        reply.text,
+        "We sponsor the Cape Coral little league every spring."
+    );
+    let prompts = prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 1);
+    let system = &prompts[0];
+    assert!(system.contains("About the caller:"), "{system}");
+    assert!(
+        system.contains("Caller: Maria Lopez | water heater"),
+        "{system}"
+    );
+    assert!(
+        system
+            .contains("Earlier call: Caller: \"This is Maria Lopez, my water heater is leaking.\""),
+        "{system}"
+    );
+    assert!(
+        system.contains("Known: This is Maria Lopez, my water heater is leaking."),
+        "{system}"
+    );
+}
