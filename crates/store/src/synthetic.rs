@@ -168,3 +168,141 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
     }
     Ok(written)
 }
+
+/// Synthetic callers with memory for the caller-memory benchmark (issue 7, P4): per caller a
+/// profile, one call summary, personality averages and `memories_per_caller` memories with a
+/// 384-byte quantised vector each, created over the `days` before `until_ms`. Caller numbers are
+/// `+1555` and seven digits from 0, the same at every tenant (one number calling many tenants
+/// is the case isolation must get right).
+#[derive(Clone, Debug)]
+pub struct SyntheticCallers {
+    pub callers: usize,
+    pub memories_per_caller: usize,
+    pub days: i64,
+    pub until_ms: i64,
+    pub seed: u64,
+}
+
+pub fn caller_number(index: usize) -> String {
+    format!("+1555{index:07}")
+}
+
+/// Inserts the synthetic callers into the scope's tenant; returns how many were written.
+pub async fn insert_callers(
+    db: &Db,
+    scope: &TenantScope,
+    spec: &SyntheticCallers,
+) -> StoreResult<usize> {
+    const TOPICS: [&str; 6] = [
+        "billing question about the last invoice",
+        "renewal of the home policy in spring",
+        "water heater leaking in the garage",
+        "wants a quote for a second car",
+        "prefers to be called after five pm",
+        "moving to a new address next month",
+    ];
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let tenant = scope.tenant().as_str().to_owned();
+    let from = spec.until_ms - spec.days * DAY_MS;
+    let thread = |user: &str| format!("customer_{tenant}_user_{}", user.trim_start_matches('+'));
+    let mut written = 0;
+    while written < spec.callers {
+        let n = BATCH.min(spec.callers - written);
+        let users: Vec<(String, i64)> = (written..written + n)
+            .map(|i| (caller_number(i), rng.random_range(from..spec.until_ms)))
+            .collect();
+        let mut tx = db.write(scope).await?;
+        let mut profiles = QueryBuilder::new(
+            "INSERT INTO caller_profiles (tenant_id, user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at) ",
+        );
+        profiles.push_values(&users, |mut b, (user, at)| {
+            b.push_bind(tenant.clone())
+                .push_bind(user.clone())
+                .push_bind(r#"{"name":"Pat Caller","city":"Springfield"}"#)
+                .push_bind("Pat Caller | Springfield")
+                .push_bind(1_i64)
+                .push_bind(*at)
+                .push_bind(*at)
+                .push_bind(*at);
+        });
+        profiles
+            .build()
+            .persistent(false)
+            .execute(tx.conn())
+            .await?;
+        let mut summaries = QueryBuilder::new(
+            "INSERT INTO call_summaries (tenant_id, call_id, user_id, thread_id, summary, topics, turns, created_at) ",
+        );
+        summaries.push_values(&users, |mut b, (user, at)| {
+            b.push_bind(tenant.clone())
+                .push_bind(format!("syn-{user}"))
+                .push_bind(user.clone())
+                .push_bind(thread(user))
+                .push_bind("Caller: \"I have a question about my policy.\" Outcome: An agent will call back.")
+                .push_bind(r#"["policy"]"#)
+                .push_bind(4_i64)
+                .push_bind(*at);
+        });
+        summaries
+            .build()
+            .persistent(false)
+            .execute(tx.conn())
+            .await?;
+        let mut averages = QueryBuilder::new(
+            "INSERT INTO personality_averages (tenant_id, user_id, calls, sentiment, talkativeness, formality, patience, updated_at) ",
+        );
+        averages.push_values(&users, |mut b, (user, at)| {
+            b.push_bind(tenant.clone())
+                .push_bind(user.clone())
+                .push_bind(1_i64)
+                .push_bind(0.2_f64)
+                .push_bind(0.5_f64)
+                .push_bind(0.6_f64)
+                .push_bind(0.9_f64)
+                .push_bind(*at);
+        });
+        averages
+            .build()
+            .persistent(false)
+            .execute(tx.conn())
+            .await?;
+        if spec.memories_per_caller > 0 {
+            let memories: Vec<(String, String, Vec<u8>, i64)> = users
+                .iter()
+                .flat_map(|(user, at)| {
+                    (0..spec.memories_per_caller)
+                        .map(|k| (user.clone(), k, *at))
+                        .collect::<Vec<_>>()
+                })
+                .map(|(user, k, at)| {
+                    let vector: Vec<u8> = (0..384).map(|_| rng.random::<u8>()).collect();
+                    let content = TOPICS[rng.random_range(0..TOPICS.len())];
+                    (
+                        format!("{user}-{k}"),
+                        format!("{user}|{content}"),
+                        vector,
+                        at - k as i64,
+                    )
+                })
+                .collect();
+            let mut rows = QueryBuilder::new(
+                "INSERT INTO memories (tenant_id, id, user_id, content, source, call_id, embedding, created_at) ",
+            );
+            rows.push_values(&memories, |mut b, (id, content, vector, at)| {
+                let (user, text) = content.split_once('|').unwrap_or_default();
+                b.push_bind(tenant.clone())
+                    .push_bind(id.clone())
+                    .push_bind(user.to_owned())
+                    .push_bind(text.to_owned())
+                    .push_bind("synthetic")
+                    .push_bind(None::<String>)
+                    .push_bind(vector.clone())
+                    .push_bind(*at);
+            });
+            rows.build().persistent(false).execute(tx.conn()).await?;
+        }
+        tx.commit().await?;
+        written += n;
+    }
+    Ok(written)
+}
