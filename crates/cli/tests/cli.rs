@@ -579,7 +579,9 @@ fn a_simulated_call_reaches_the_tenant_receptionist_and_is_logged() {
         "{call}"
     );
     assert!(
-        call.trim_end().ends_with("call ended (completed)"),
+        call.trim_end().ends_with(
+            "call ended (completed): handed to the pipeline and to the tenant's caller memory"
+        ),
         "{call}"
     );
     assert!(!call.contains('{'), "a raw placeholder was spoken: {call}");

@@ -219,7 +219,7 @@ pub async fn simulate(context: Context, sim: Simulation) -> anyhow::Result<()> {
             &[("CallStatus", "completed"), ("CallDuration", &duration)],
         )
         .await?;
-    println!("call ended (completed)");
+    println!("call ended (completed): handed to the pipeline and to the tenant's caller memory");
     Ok(())
 }
 

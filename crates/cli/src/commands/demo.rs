@@ -190,7 +190,9 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
          \x20 curl -H 'Authorization: Bearer {token}' {url}/api/v1/calls\n\
          A simulated phone call to the demo tenant's AI receptionist (in another terminal):\n\
          \x20 cargo run -p switchboard -- call simulate --url {url} --to +18005550101 \\\n\
-         \x20   \"Do you offer roadside assistance?\" \"I need to file a claim\"\n{}",
+         \x20   \"Hi, my name is John Smith and I live in Orange County\" \"I need to file a claim\"\n\
+         then what the demo tenant's caller memory keeps of that caller (after the workers ran):\n\
+         \x20 curl -H 'Authorization: Bearer {token}' {url}/v2/profile/+15555550123\n{}",
         if queued {
             "The pipeline is processing the sample calls in the background (status: received → published).\n"
         } else {
