@@ -5,7 +5,6 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::QueryBuilder;
 
 use crate::repo::analytics::DAY_MS;
 use crate::{Db, StoreResult, TenantScope};
@@ -21,6 +20,27 @@ pub struct SyntheticCalls {
 }
 
 const BATCH: usize = 500;
+
+/// `<insert> VALUES ($1, …), (…)`: `rows` rows of `columns` numbered placeholders, which both
+/// backends read. (sqlx's `QueryBuilder` writes `?` for the Any driver, which PostgreSQL
+/// rejects.)
+fn values(insert: &str, rows: usize, columns: usize) -> String {
+    let mut sql = format!("{insert}VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
 const RULES: [(&str, &str); 2] = [
     ("greeting", "Greets the caller"),
     ("empathy", "Shows empathy"),
@@ -83,86 +103,101 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
             .map(|i| generate(&mut rng, spec, i))
             .collect();
         let mut tx = db.write(scope).await?;
-        let mut calls = QueryBuilder::new(
+        let calls_sql = values(
             "INSERT INTO calls (tenant_id, id, source, content_sha256, audio_format, audio_bytes, meta, \
              status, result_version, created_at, updated_at) ",
+            batch.len(),
+            11,
         );
-        calls.push_values(&batch, |mut b, c| {
-            b.push_bind(tenant.clone())
-                .push_bind(c.id.clone())
-                .push_bind("synthetic")
-                .push_bind(format!("{:0>64}", c.id))
-                .push_bind("wav")
-                .push_bind((c.seconds * 16_000.0) as i64)
-                .push_bind("{}")
-                .push_bind("published")
-                .push_bind(1_i64)
-                .push_bind(c.started_at)
-                .push_bind(c.started_at);
-        });
-        calls.build().persistent(false).execute(tx.conn()).await?;
-        let mut results = QueryBuilder::new(
+        let mut calls = sqlx::query(sqlx::AssertSqlSafe(calls_sql));
+        for c in batch.iter() {
+            calls = calls
+                .bind(tenant.clone())
+                .bind(c.id.clone())
+                .bind("synthetic")
+                .bind(format!("{:0>64}", c.id))
+                .bind("wav")
+                .bind((c.seconds * 16_000.0) as i64)
+                .bind("{}")
+                .bind("published")
+                .bind(1_i64)
+                .bind(c.started_at)
+                .bind(c.started_at);
+        }
+        calls.persistent(false).execute(tx.conn()).await?;
+        let results_sql = values(
             "INSERT INTO call_results (tenant_id, call_id, version, started_at, ended_at, duration_seconds, \
              direction, calling_party, called_party, agent_id, sentiment_label, sentiment_score, \
              agent_sentiment_score, customer_sentiment_score, positive_score, neutral_score, negative_score, \
              mixed_score, transcript_word_count, utterance_count, agent_talk_ratio, non_talk_seconds, \
              interruptions, qa_overall_pass, qa_score, summary, model_tokens, row_json, updated_at) ",
+            batch.len(),
+            29,
         );
-        results.push_values(&batch, |mut b, c| {
+        let mut results = sqlx::query(sqlx::AssertSqlSafe(results_sql));
+        for c in batch.iter() {
             let positive = c.score.max(0.0);
             let negative = (-c.score).max(0.0);
-            b.push_bind(tenant.clone())
-                .push_bind(c.id.clone())
-                .push_bind(1_i64)
-                .push_bind(c.started_at)
-                .push_bind(c.started_at + (c.seconds * 1000.0) as i64)
-                .push_bind(c.seconds)
-                .push_bind(c.direction)
-                .push_bind("+14155550100")
-                .push_bind(c.agent.clone().unwrap_or_else(|| "+18005550100".into()))
-                .push_bind(c.agent.clone())
-                .push_bind(c.label)
-                .push_bind(c.score)
-                .push_bind(c.agent_score)
-                .push_bind(Some(c.score))
-                .push_bind(positive)
-                .push_bind(1.0 - positive - negative)
-                .push_bind(negative)
-                .push_bind(0.0_f64)
-                .push_bind((c.seconds * 2.2) as i64)
-                .push_bind((c.seconds / 6.0) as i64 + 1)
-                .push_bind(Some(0.55_f64))
-                .push_bind(c.seconds * 0.1)
-                .push_bind(1_i64)
-                .push_bind(i64::from(c.pass))
-                .push_bind(c.rules.iter().filter(|r| **r).count() as f64 / 2.0)
-                .push_bind("Synthetic call.")
-                .push_bind(0_i64)
-                .push_bind(format!(r#"{{"call_id":"{}"}}"#, c.id))
-                .push_bind(c.started_at);
-        });
-        results.build().persistent(false).execute(tx.conn()).await?;
-        let mut qa = QueryBuilder::new(
+            results = results
+                .bind(tenant.clone())
+                .bind(c.id.clone())
+                .bind(1_i64)
+                .bind(c.started_at)
+                .bind(c.started_at + (c.seconds * 1000.0) as i64)
+                .bind(c.seconds)
+                .bind(c.direction)
+                .bind("+14155550100")
+                .bind(c.agent.clone().unwrap_or_else(|| "+18005550100".into()))
+                .bind(c.agent.clone())
+                .bind(c.label)
+                .bind(c.score)
+                .bind(c.agent_score)
+                .bind(Some(c.score))
+                .bind(positive)
+                .bind(1.0 - positive - negative)
+                .bind(negative)
+                .bind(0.0_f64)
+                .bind((c.seconds * 2.2) as i64)
+                .bind((c.seconds / 6.0) as i64 + 1)
+                .bind(Some(0.55_f64))
+                .bind(c.seconds * 0.1)
+                .bind(1_i64)
+                .bind(i64::from(c.pass))
+                .bind(c.rules.iter().filter(|r| **r).count() as f64 / 2.0)
+                .bind("Synthetic call.")
+                .bind(0_i64)
+                .bind(format!(r#"{{"call_id":"{}"}}"#, c.id))
+                .bind(c.started_at);
+        }
+        results.persistent(false).execute(tx.conn()).await?;
+        let verdicts: Vec<(&Generated, &(&str, &str), bool)> = batch
+            .iter()
+            .flat_map(|c| {
+                RULES
+                    .iter()
+                    .zip(c.rules)
+                    .map(move |(rule, passed)| (c, rule, passed))
+            })
+            .collect();
+        let qa_sql = values(
             "INSERT INTO qa_results (tenant_id, call_id, rule_id, rule_name, passed, reason, \
              evidence_start_ms, started_at) ",
+            verdicts.len(),
+            8,
         );
-        let verdicts = batch.iter().flat_map(|c| {
-            RULES
-                .iter()
-                .zip(c.rules)
-                .map(move |(rule, passed)| (c, rule, passed))
-        });
-        qa.push_values(verdicts, |mut b, (c, (rule_id, rule_name), passed)| {
-            b.push_bind(tenant.clone())
-                .push_bind(c.id.clone())
-                .push_bind(*rule_id)
-                .push_bind(*rule_name)
-                .push_bind(i64::from(passed))
-                .push_bind("synthetic")
-                .push_bind(Some(0_i64))
-                .push_bind(c.started_at);
-        });
-        qa.build().persistent(false).execute(tx.conn()).await?;
+        let mut qa = sqlx::query(sqlx::AssertSqlSafe(qa_sql));
+        for &(c, (rule_id, rule_name), passed) in verdicts.iter() {
+            qa = qa
+                .bind(tenant.clone())
+                .bind(c.id.clone())
+                .bind(*rule_id)
+                .bind(*rule_name)
+                .bind(i64::from(passed))
+                .bind("synthetic")
+                .bind(Some(0_i64))
+                .bind(c.started_at);
+        }
+        qa.persistent(false).execute(tx.conn()).await?;
         tx.commit().await?;
         written += n;
     }
@@ -212,60 +247,59 @@ pub async fn insert_callers(
             .map(|i| (caller_number(i), rng.random_range(from..spec.until_ms)))
             .collect();
         let mut tx = db.write(scope).await?;
-        let mut profiles = QueryBuilder::new(
+        let profiles_sql = values(
             "INSERT INTO caller_profiles (tenant_id, user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at) ",
+            users.len(),
+            8,
         );
-        profiles.push_values(&users, |mut b, (user, at)| {
-            b.push_bind(tenant.clone())
-                .push_bind(user.clone())
-                .push_bind(r#"{"name":"Pat Caller","city":"Springfield"}"#)
-                .push_bind("Pat Caller | Springfield")
-                .push_bind(1_i64)
-                .push_bind(*at)
-                .push_bind(*at)
-                .push_bind(*at);
-        });
-        profiles
-            .build()
-            .persistent(false)
-            .execute(tx.conn())
-            .await?;
-        let mut summaries = QueryBuilder::new(
+        let mut profiles = sqlx::query(sqlx::AssertSqlSafe(profiles_sql));
+        for (user, at) in users.iter() {
+            profiles = profiles
+                .bind(tenant.clone())
+                .bind(user.clone())
+                .bind(r#"{"name":"Pat Caller","city":"Springfield"}"#)
+                .bind("Pat Caller | Springfield")
+                .bind(1_i64)
+                .bind(*at)
+                .bind(*at)
+                .bind(*at);
+        }
+        profiles.persistent(false).execute(tx.conn()).await?;
+        let summaries_sql = values(
             "INSERT INTO call_summaries (tenant_id, call_id, user_id, thread_id, summary, topics, turns, created_at) ",
+            users.len(),
+            8,
         );
-        summaries.push_values(&users, |mut b, (user, at)| {
-            b.push_bind(tenant.clone())
-                .push_bind(format!("syn-{user}"))
-                .push_bind(user.clone())
-                .push_bind(thread(user))
-                .push_bind("Caller: \"I have a question about my policy.\" Outcome: An agent will call back.")
-                .push_bind(r#"["policy"]"#)
-                .push_bind(4_i64)
-                .push_bind(*at);
-        });
-        summaries
-            .build()
-            .persistent(false)
-            .execute(tx.conn())
-            .await?;
-        let mut averages = QueryBuilder::new(
+        let mut summaries = sqlx::query(sqlx::AssertSqlSafe(summaries_sql));
+        for (user, at) in users.iter() {
+            summaries = summaries.bind(tenant.clone())
+                .bind(format!("syn-{user}"))
+                .bind(user.clone())
+                .bind(thread(user))
+                .bind("Caller: \"I have a question about my policy.\" Outcome: An agent will call back.")
+                .bind(r#"["policy"]"#)
+                .bind(4_i64)
+                .bind(*at);
+        }
+        summaries.persistent(false).execute(tx.conn()).await?;
+        let averages_sql = values(
             "INSERT INTO personality_averages (tenant_id, user_id, calls, sentiment, talkativeness, formality, patience, updated_at) ",
+            users.len(),
+            8,
         );
-        averages.push_values(&users, |mut b, (user, at)| {
-            b.push_bind(tenant.clone())
-                .push_bind(user.clone())
-                .push_bind(1_i64)
-                .push_bind(0.2_f64)
-                .push_bind(0.5_f64)
-                .push_bind(0.6_f64)
-                .push_bind(0.9_f64)
-                .push_bind(*at);
-        });
-        averages
-            .build()
-            .persistent(false)
-            .execute(tx.conn())
-            .await?;
+        let mut averages = sqlx::query(sqlx::AssertSqlSafe(averages_sql));
+        for (user, at) in users.iter() {
+            averages = averages
+                .bind(tenant.clone())
+                .bind(user.clone())
+                .bind(1_i64)
+                .bind(0.2_f64)
+                .bind(0.5_f64)
+                .bind(0.6_f64)
+                .bind(0.9_f64)
+                .bind(*at);
+        }
+        averages.persistent(false).execute(tx.conn()).await?;
         if spec.memories_per_caller > 0 {
             let memories: Vec<(String, String, Vec<u8>, i64)> = users
                 .iter()
@@ -285,21 +319,25 @@ pub async fn insert_callers(
                     )
                 })
                 .collect();
-            let mut rows = QueryBuilder::new(
+            let rows_sql = values(
                 "INSERT INTO memories (tenant_id, id, user_id, content, source, call_id, embedding, created_at) ",
+                memories.len(),
+                8,
             );
-            rows.push_values(&memories, |mut b, (id, content, vector, at)| {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(rows_sql));
+            for (id, content, vector, at) in memories.iter() {
                 let (user, text) = content.split_once('|').unwrap_or_default();
-                b.push_bind(tenant.clone())
-                    .push_bind(id.clone())
-                    .push_bind(user.to_owned())
-                    .push_bind(text.to_owned())
-                    .push_bind("synthetic")
-                    .push_bind(None::<String>)
-                    .push_bind(vector.clone())
-                    .push_bind(*at);
-            });
-            rows.build().persistent(false).execute(tx.conn()).await?;
+                rows = rows
+                    .bind(tenant.clone())
+                    .bind(id.clone())
+                    .bind(user.to_owned())
+                    .bind(text.to_owned())
+                    .bind("synthetic")
+                    .bind(None::<String>)
+                    .bind(vector.clone())
+                    .bind(*at);
+            }
+            rows.persistent(false).execute(tx.conn()).await?;
         }
         tx.commit().await?;
         written += n;
