@@ -70,10 +70,13 @@ impl Pipeline {
         if job.kind == crate::live::REMEMBER_JOB {
             let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", attempt = job.attempts);
             return match crate::live::remember(self, &job).instrument(span).await {
-                Ok(()) => Ok(Worked::Done {
-                    stage: None,
-                    call_id: job.call_id,
-                }),
+                Ok(()) => {
+                    tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", "stage done");
+                    Ok(Worked::Done {
+                        stage: None,
+                        call_id: job.call_id,
+                    })
+                }
                 Err(error) => {
                     // Memory is beside the call's record, not a stage of it: a failure stays on
                     // the job (retried, then dead with its reason) and the call keeps its state.
