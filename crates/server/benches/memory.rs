@@ -90,10 +90,6 @@ async fn context(app: &axum::Router, token: &str, body: String, tenant: &str) ->
     took
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn round(
     label: &str,
     app: &axum::Router,
@@ -135,18 +131,14 @@ async fn round(
         "{label}: {} requests, {clients} client(s), {:.0} req/s — p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         all.len(),
         all.len() as f64 / wall.as_secs_f64(),
-        percentile(&all, 0.5).as_secs_f64() * 1e3,
-        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.99).as_secs_f64() * 1e3,
         all.last().unwrap().as_secs_f64() * 1e3,
     );
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     runtime.block_on(async {
         let tenant_count = env_usize("BENCH_TENANTS", 100);
         let callers = env_usize("BENCH_CALLERS", 10_000);

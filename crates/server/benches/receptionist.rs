@@ -113,10 +113,6 @@ async fn call(
     times
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 async fn round(
     app: &axum::Router,
     label: &str,
@@ -141,18 +137,14 @@ async fn round(
         "{label}: {calls} concurrent calls, {} webhook requests in {:.2} s — p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         all.len(),
         wall.as_secs_f64(),
-        percentile(&all, 0.5).as_secs_f64() * 1e3,
-        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.99).as_secs_f64() * 1e3,
         all.last().unwrap().as_secs_f64() * 1e3,
     );
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     runtime.block_on(async {
         let env = support::env("rcpt").await;
         switchboard_server::receptionist::seed_builtin_templates(&env.db, &env.operator)

@@ -39,6 +39,27 @@ pub struct Accepted {
     pub duplicate: bool,
 }
 
+/// A new call row in state `received`, result version 1, with a fresh id; the caller sets the
+/// recording's fields.
+fn received(source: String, content_sha256: String, meta: serde_json::Value, now: i64) -> Call {
+    Call {
+        id: new_id(),
+        source,
+        provider_recording_id: None,
+        content_sha256,
+        audio_format: String::new(),
+        audio_bytes: 0,
+        meta,
+        status: "received".into(),
+        failure_stage: None,
+        failure_reason: None,
+        failure_attempts: None,
+        result_version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 pub async fn accept(
     db: &Db,
     storage: &Storage,
@@ -91,20 +112,10 @@ pub async fn accept(
 
     let now = now_ms();
     let call = Call {
-        id: new_id(),
-        source: recording.source,
         provider_recording_id,
-        content_sha256: sha,
         audio_format: format.extension().to_owned(),
         audio_bytes: recording.audio.len() as i64,
-        meta,
-        status: "received".into(),
-        failure_stage: None,
-        failure_reason: None,
-        failure_attempts: None,
-        result_version: 1,
-        created_at: now,
-        updated_at: now,
+        ..received(recording.source, sha, meta, now)
     };
     // Objects first: a row never points at audio that is not there.
     let objects = storage.tenant(scope)?;
@@ -173,20 +184,15 @@ pub async fn accept_live(
     }
     let now = now_ms();
     let call = Call {
-        id: new_id(),
-        source: "live".into(),
         provider_recording_id: Some(call_sid.to_owned()),
-        content_sha256: hex::encode(Sha256::digest(format!("live:{call_sid}").as_bytes())),
         audio_format: NO_AUDIO.into(),
         audio_bytes: 0,
-        meta: serde_json::Value::Object(with_normalised_fields(meta)),
-        status: "received".into(),
-        failure_stage: None,
-        failure_reason: None,
-        failure_attempts: None,
-        result_version: 1,
-        created_at: now,
-        updated_at: now,
+        ..received(
+            "live".into(),
+            hex::encode(Sha256::digest(format!("live:{call_sid}").as_bytes())),
+            serde_json::Value::Object(with_normalised_fields(meta)),
+            now,
+        )
     };
     calls::insert(tx, &call).await?;
     queue::enqueue(tx, FIRST_JOB, &call.id).await?;

@@ -6,6 +6,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::db::Backend;
 use crate::repo::analytics::DAY_MS;
 use crate::{Db, StoreResult, TenantScope};
 
@@ -21,10 +22,11 @@ pub struct SyntheticCalls {
 
 const BATCH: usize = 500;
 
-/// `<insert> VALUES ($1, …), (…)`: `rows` rows of `columns` numbered placeholders, which both
-/// backends read. (sqlx's `QueryBuilder` writes `?` for the Any driver, which PostgreSQL
-/// rejects.)
-fn values(insert: &str, rows: usize, columns: usize) -> String {
+/// `<insert> VALUES (…), (…)`: `rows` rows of `columns` placeholders in the backend's own form —
+/// `$n` for PostgreSQL, `?` for SQLite. (sqlx's `QueryBuilder` writes `?` for the Any driver,
+/// which PostgreSQL rejects; and SQLite reads `$n` as a *named* parameter, which sqlx resolves
+/// name by name — quadratic in a 14,000-value insert.)
+fn values(backend: Backend, insert: &str, rows: usize, columns: usize) -> String {
     let mut sql = format!("{insert}VALUES ");
     for row in 0..rows {
         if row > 0 {
@@ -35,7 +37,10 @@ fn values(insert: &str, rows: usize, columns: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * columns + column + 1));
+            match backend {
+                Backend::Postgres => sql.push_str(&format!("${}", row * columns + column + 1)),
+                Backend::Sqlite => sql.push('?'),
+            }
         }
         sql.push(')');
     }
@@ -104,6 +109,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
             .collect();
         let mut tx = db.write(scope).await?;
         let calls_sql = values(
+            db.backend(),
             "INSERT INTO calls (tenant_id, id, source, content_sha256, audio_format, audio_bytes, meta, \
              status, result_version, created_at, updated_at) ",
             batch.len(),
@@ -126,6 +132,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
         }
         calls.persistent(false).execute(tx.conn()).await?;
         let results_sql = values(
+            db.backend(),
             "INSERT INTO call_results (tenant_id, call_id, version, started_at, ended_at, duration_seconds, \
              direction, calling_party, called_party, agent_id, sentiment_label, sentiment_score, \
              agent_sentiment_score, customer_sentiment_score, positive_score, neutral_score, negative_score, \
@@ -180,6 +187,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
             })
             .collect();
         let qa_sql = values(
+            db.backend(),
             "INSERT INTO qa_results (tenant_id, call_id, rule_id, rule_name, passed, reason, \
              evidence_start_ms, started_at) ",
             verdicts.len(),
@@ -248,6 +256,7 @@ pub async fn insert_callers(
             .collect();
         let mut tx = db.write(scope).await?;
         let profiles_sql = values(
+            db.backend(),
             "INSERT INTO caller_profiles (tenant_id, user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at) ",
             users.len(),
             8,
@@ -266,6 +275,7 @@ pub async fn insert_callers(
         }
         profiles.persistent(false).execute(tx.conn()).await?;
         let summaries_sql = values(
+            db.backend(),
             "INSERT INTO call_summaries (tenant_id, call_id, user_id, thread_id, summary, topics, turns, created_at) ",
             users.len(),
             8,
@@ -283,6 +293,7 @@ pub async fn insert_callers(
         }
         summaries.persistent(false).execute(tx.conn()).await?;
         let averages_sql = values(
+            db.backend(),
             "INSERT INTO personality_averages (tenant_id, user_id, calls, sentiment, talkativeness, formality, patience, updated_at) ",
             users.len(),
             8,
@@ -320,6 +331,7 @@ pub async fn insert_callers(
                 })
                 .collect();
             let rows_sql = values(
+                db.backend(),
                 "INSERT INTO memories (tenant_id, id, user_id, content, source, call_id, embedding, created_at) ",
                 memories.len(),
                 8,

@@ -137,3 +137,17 @@ impl BenchEnv {
             .unwrap()
     }
 }
+
+/// The `p` quantile (0–1) of sorted durations.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A Tokio runtime with two worker threads, as on the 2-core machines the benchmarks target.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
