@@ -483,3 +483,59 @@ async fn the_same_caller_at_two_tenants_has_two_separate_memories_and_contexts()
             .any(|m| m["id"] == a_memory.as_str())
     );
 }
+
+/// The synthetic generators behind the P4/P5 benchmarks and `switchboard synthetic` write rows
+/// the API reads, on either backend (multi-row inserts with the backend's own placeholders).
+#[tokio::test]
+async fn synthetic_callers_and_calls_are_written_on_this_backend_and_read_through_the_api() {
+    use switchboard_store::clock::now_ms;
+    use switchboard_store::synthetic::{self, SyntheticCallers, SyntheticCalls};
+    let app = TestApp::new().await;
+    let a = app.tenant("syn-a").await;
+    let scope = app.scope(&a.admin_token).await;
+    let written = synthetic::insert_callers(
+        &app.db,
+        &scope,
+        &SyntheticCallers {
+            callers: 600,
+            memories_per_caller: 2,
+            days: 30,
+            until_ms: now_ms(),
+            seed: 7,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(written, 600);
+    assert_eq!(app.count_rows("memories", "syn-a").await, 1200);
+    let last = synthetic::caller_number(599);
+    let context = app
+        .post(
+            "/v2/context/enriched",
+            &a.member_token,
+            json!({ "user_id": last }),
+        )
+        .await;
+    assert_eq!(context.status, StatusCode::OK, "{}", context.text);
+    assert_eq!(context.body["known_caller"], true);
+    assert_eq!(
+        context.body["relevant_memories"].as_array().unwrap().len(),
+        2
+    );
+    let calls = synthetic::insert(
+        &app.db,
+        &scope,
+        &SyntheticCalls {
+            calls: 600,
+            days: 30,
+            until_ms: now_ms(),
+            agents: 5,
+            seed: 7,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(calls, 600);
+    assert_eq!(app.count_rows("call_results", "syn-a").await, 600);
+    assert_eq!(app.count_rows("qa_results", "syn-a").await, 1200);
+}
