@@ -291,16 +291,13 @@ async fn already_processed(
     let profile = repo::profile(tx, user_id)
         .await?
         .ok_or(StoreError::NotFound("caller profile"))?;
-    let memories = repo::memories(tx, user_id, repo::MAX_LIST)
+    let memories = repo::call_memories(tx, call_id)
         .await?
         .iter()
-        .filter(|m| m.call_id.as_deref() == Some(call_id))
         .map(MemoryView::from)
         .collect();
-    let personality = repo::personality_metrics(tx, user_id, repo::MAX_LIST)
+    let personality = repo::call_personality(tx, call_id)
         .await?
-        .into_iter()
-        .find(|m| m.call_id == call_id)
         .ok_or(StoreError::NotFound("personality metrics"))?;
     let averages = repo::personality_averages(tx, user_id)
         .await?

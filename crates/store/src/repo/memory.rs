@@ -152,6 +152,20 @@ pub async fn memories(tx: &mut TenantTx, user_id: &str, limit: i64) -> StoreResu
     rows.iter().map(memory_from_row).collect()
 }
 
+/// The memories one processed call produced, in the order they were stored.
+pub async fn call_memories(tx: &mut TenantTx, call_id: &str) -> StoreResult<Vec<Memory>> {
+    let tenant = tx.tenant().clone();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMORY_COLUMNS} FROM memories WHERE tenant_id = $1 AND call_id = $2 \
+         ORDER BY created_at, id"
+    )))
+    .bind(tenant.as_str())
+    .bind(call_id)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter().map(memory_from_row).collect()
+}
+
 /// Deletes one of the tenant's memories; `false` when it has none with this id.
 pub async fn delete_memory(tx: &mut TenantTx, id: &str) -> StoreResult<bool> {
     let tenant = tx.tenant().clone();
@@ -358,6 +372,31 @@ pub async fn personality_averages(
     .transpose()
 }
 
+/// One call's metrics.
+pub async fn call_personality(
+    tx: &mut TenantTx,
+    call_id: &str,
+) -> StoreResult<Option<PersonalityMetrics>> {
+    let tenant = tx.tenant().clone();
+    let row = sqlx::query(
+        "SELECT call_id, sentiment, talkativeness, formality, patience, created_at \
+         FROM personality_metrics WHERE tenant_id = $1 AND call_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(call_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    row.as_ref().map(metrics_from_row).transpose()
+}
+
+fn metrics_from_row(row: &AnyRow) -> StoreResult<PersonalityMetrics> {
+    Ok(PersonalityMetrics {
+        call_id: row.try_get("call_id")?,
+        scores: scores_from_row(row)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 /// The caller's per-call metrics, newest first.
 pub async fn personality_metrics(
     tx: &mut TenantTx,
@@ -375,13 +414,5 @@ pub async fn personality_metrics(
     .bind(limit.clamp(1, MAX_LIST))
     .fetch_all(tx.conn())
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(PersonalityMetrics {
-                call_id: row.try_get("call_id")?,
-                scores: scores_from_row(row)?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(metrics_from_row).collect()
 }
