@@ -1,5 +1,7 @@
 //! Caller identity: `user_id` is the caller's E.164 number; the thread id namespaces it by
-//! tenant (`customer_<tenant>_user_<digits>`, SPEC §7).
+//! tenant (`customer_<tenant>_user_<digits>`, SPEC §7; defined beside the rows that store it).
+
+pub use switchboard_store::repo::memory::thread_id;
 
 /// `+` and 7–15 digits, the first not 0 (ITU-T E.164).
 pub fn valid_user_id(user_id: &str) -> bool {
@@ -9,11 +11,6 @@ pub fn valid_user_id(user_id: &str) -> bool {
     (7..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())
         && !digits.starts_with('0')
-}
-
-/// The conversation thread of one caller with one tenant.
-pub fn thread_id(tenant: &str, user_id: &str) -> String {
-    format!("customer_{tenant}_user_{}", user_id.trim_start_matches('+'))
 }
 
 #[cfg(test)]

@@ -247,7 +247,6 @@ pub async fn insert_callers(
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let tenant = scope.tenant().as_str().to_owned();
     let from = spec.until_ms - spec.days * DAY_MS;
-    let thread = |user: &str| format!("customer_{tenant}_user_{}", user.trim_start_matches('+'));
     let mut written = 0;
     while written < spec.callers {
         let n = BATCH.min(spec.callers - written);
@@ -285,7 +284,7 @@ pub async fn insert_callers(
             summaries = summaries.bind(tenant.clone())
                 .bind(format!("syn-{user}"))
                 .bind(user.clone())
-                .bind(thread(user))
+                .bind(crate::repo::memory::thread_id(&tenant, user))
                 .bind("Caller: \"I have a question about my policy.\" Outcome: An agent will call back.")
                 .bind(r#"["policy"]"#)
                 .bind(4_i64)

@@ -10,6 +10,12 @@ use sqlx::any::AnyRow;
 use crate::repo::new_id;
 use crate::{StoreError, StoreResult, TenantTx};
 
+/// The conversation thread of one caller with one tenant: `customer_<tenant>_user_<digits>`
+/// (SPEC §7).
+pub fn thread_id(tenant: &str, user_id: &str) -> String {
+    format!("customer_{tenant}_user_{}", user_id.trim_start_matches('+'))
+}
+
 /// The most rows any list returns.
 pub const MAX_LIST: i64 = 500;
 
