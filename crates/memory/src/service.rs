@@ -4,6 +4,7 @@
 //! opened; [`save`] only writes.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -21,6 +22,19 @@ use crate::conversation::Conversation;
 use crate::relevance::{self, Query};
 use crate::{facts, personality, profile, summary, vector};
 
+/// The universal template's profile spec, parsed once (tenants without a receptionist use it on
+/// every memory request).
+static UNIVERSAL: LazyLock<ProfileSpec> = LazyLock::new(|| {
+    let universal = template::builtin()
+        .into_iter()
+        .find(|t| t.id == "universal")
+        .expect("the universal template is built in");
+    ProfileSpec {
+        fields: universal.profile_fields,
+        quick_bio: universal.quick_bio,
+    }
+});
+
 /// The caller-profile fields and quick-bio format of the tenant's receptionist template (the
 /// universal template's before the tenant cloned one).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,14 +51,7 @@ impl ProfileSpec {
                 quick_bio: settings.quick_bio,
             });
         }
-        let universal = template::builtin()
-            .into_iter()
-            .find(|t| t.id == "universal")
-            .expect("the universal template is built in");
-        Ok(ProfileSpec {
-            fields: universal.profile_fields,
-            quick_bio: universal.quick_bio,
-        })
+        Ok(UNIVERSAL.clone())
     }
 
     /// Problems with explicitly given profile values: unknown field names, over-long values.
