@@ -17,6 +17,13 @@ use crate::state::AppState;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// Whether the request carries a credential at all (a bearer token or a session cookie) — valid or
+/// not. Routes that explain a missing tenant differently from a bad credential ask this.
+pub fn presents_credential(parts: &Parts) -> bool {
+    parts.headers.contains_key(AUTHORIZATION)
+        || cookies::get(&parts.headers, cookies::SESSION).is_some()
+}
+
 /// The authenticated principal of a request, before role checks.
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     if let Some(value) = parts.headers.get(AUTHORIZATION) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use switchboard_engines::llm::ChatOptions;
 use switchboard_memory::caller::valid_user_id;
 use switchboard_memory::relevance::Query;
-use switchboard_memory::service::{self as memory, ContextLimits};
+use switchboard_memory::service::{self as memory_service, ContextLimits};
 use switchboard_receptionist::responder::{Decision, NO_SPEECH_REPLY, Prepared};
 use switchboard_receptionist::template::ActionHook;
 use switchboard_receptionist::twiml::Response;
@@ -241,7 +241,7 @@ async fn decide(
                 text: speech,
                 embedding: embedding.as_deref(),
             };
-            let context = memory::context(
+            let context = memory_service::context(
                 &mut tx,
                 call.from,
                 Some(query),

@@ -11,7 +11,6 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 use switchboard_memory::caller::{thread_id, valid_user_id};
 use switchboard_memory::conversation::{Conversation, Message};
@@ -21,9 +20,8 @@ use switchboard_store::clock::now_ms;
 use switchboard_store::repo::memory as repo;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::cookies;
 use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
-use crate::extract::TenantAuth;
+use crate::extract::{TenantAuth, presents_credential};
 use crate::memory;
 use crate::state::AppState;
 
@@ -37,9 +35,7 @@ impl FromRequestParts<AppState> for MemoryAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let has_credential = parts.headers.contains_key(AUTHORIZATION)
-            || cookies::get(&parts.headers, cookies::SESSION).is_some();
-        if !has_credential {
+        if !presents_credential(parts) {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "tenant_required",
