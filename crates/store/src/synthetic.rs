@@ -6,8 +6,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::Backend;
+use crate::db::values_sql;
 use crate::repo::analytics::DAY_MS;
+use crate::repo::rollups::{Counted, RollupChanges};
 use crate::{Db, StoreResult, TenantScope};
 
 #[derive(Clone, Debug)]
@@ -22,30 +23,6 @@ pub struct SyntheticCalls {
 
 const BATCH: usize = 500;
 
-/// `<insert> VALUES (…), (…)`: `rows` rows of `columns` placeholders in the backend's own form —
-/// `$n` for PostgreSQL, `?` for SQLite. (sqlx's `QueryBuilder` writes `?` for the Any driver,
-/// which PostgreSQL rejects; and SQLite reads `$n` as a *named* parameter, which sqlx resolves
-/// name by name — quadratic in a 14,000-value insert.)
-fn values(backend: Backend, insert: &str, rows: usize, columns: usize) -> String {
-    let mut sql = format!("{insert}VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Postgres => sql.push_str(&format!("${}", row * columns + column + 1)),
-                Backend::Sqlite => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
 const RULES: [(&str, &str); 2] = [
     ("greeting", "Greets the caller"),
     ("empathy", "Shows empathy"),
@@ -108,7 +85,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
             .map(|i| generate(&mut rng, spec, i))
             .collect();
         let mut tx = db.write(scope).await?;
-        let calls_sql = values(
+        let calls_sql = values_sql(
             db.backend(),
             "INSERT INTO calls (tenant_id, id, source, content_sha256, audio_format, audio_bytes, meta, \
              status, result_version, created_at, updated_at) ",
@@ -131,7 +108,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
                 .bind(c.started_at);
         }
         calls.persistent(false).execute(tx.conn()).await?;
-        let results_sql = values(
+        let results_sql = values_sql(
             db.backend(),
             "INSERT INTO call_results (tenant_id, call_id, version, started_at, ended_at, duration_seconds, \
              direction, calling_party, called_party, agent_id, sentiment_label, sentiment_score, \
@@ -186,7 +163,7 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
                     .map(move |(rule, passed)| (c, rule, passed))
             })
             .collect();
-        let qa_sql = values(
+        let qa_sql = values_sql(
             db.backend(),
             "INSERT INTO qa_results (tenant_id, call_id, rule_id, rule_name, passed, reason, \
              evidence_start_ms, started_at) ",
@@ -206,6 +183,19 @@ pub async fn insert(db: &Db, scope: &TenantScope, spec: &SyntheticCalls) -> Stor
                 .bind(c.started_at);
         }
         qa.persistent(false).execute(tx.conn()).await?;
+        let mut changes = RollupChanges::default();
+        for c in batch.iter() {
+            changes.add(&Counted {
+                started_at: c.started_at,
+                direction: c.direction.to_owned(),
+                sentiment_label: c.label.to_owned(),
+                agent_id: c.agent.clone(),
+                duration_seconds: c.seconds,
+                agent_sentiment_score: c.agent_score,
+                qa_overall_pass: c.pass,
+            });
+        }
+        changes.apply(&mut tx).await?;
         tx.commit().await?;
         written += n;
     }
@@ -254,7 +244,7 @@ pub async fn insert_callers(
             .map(|i| (caller_number(i), rng.random_range(from..spec.until_ms)))
             .collect();
         let mut tx = db.write(scope).await?;
-        let profiles_sql = values(
+        let profiles_sql = values_sql(
             db.backend(),
             "INSERT INTO caller_profiles (tenant_id, user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at) ",
             users.len(),
@@ -273,7 +263,7 @@ pub async fn insert_callers(
                 .bind(*at);
         }
         profiles.persistent(false).execute(tx.conn()).await?;
-        let summaries_sql = values(
+        let summaries_sql = values_sql(
             db.backend(),
             "INSERT INTO call_summaries (tenant_id, call_id, user_id, thread_id, summary, topics, turns, created_at) ",
             users.len(),
@@ -291,7 +281,7 @@ pub async fn insert_callers(
                 .bind(*at);
         }
         summaries.persistent(false).execute(tx.conn()).await?;
-        let averages_sql = values(
+        let averages_sql = values_sql(
             db.backend(),
             "INSERT INTO personality_averages (tenant_id, user_id, calls, sentiment, talkativeness, formality, patience, updated_at) ",
             users.len(),
@@ -329,7 +319,7 @@ pub async fn insert_callers(
                     )
                 })
                 .collect();
-            let rows_sql = values(
+            let rows_sql = values_sql(
                 db.backend(),
                 "INSERT INTO memories (tenant_id, id, user_id, content, source, call_id, embedding, created_at) ",
                 memories.len(),

@@ -489,6 +489,7 @@ async fn the_same_caller_at_two_tenants_has_two_separate_memories_and_contexts()
 #[tokio::test]
 async fn synthetic_callers_and_calls_are_written_on_this_backend_and_read_through_the_api() {
     use switchboard_store::clock::now_ms;
+    use switchboard_store::repo::analytics::{DAY_MS, day_label};
     use switchboard_store::synthetic::{self, SyntheticCallers, SyntheticCalls};
     let app = TestApp::new().await;
     let a = app.tenant("syn-a").await;
@@ -538,4 +539,25 @@ async fn synthetic_callers_and_calls_are_written_on_this_backend_and_read_throug
     assert_eq!(calls, 600);
     assert_eq!(app.count_rows("call_results", "syn-a").await, 600);
     assert_eq!(app.count_rows("qa_results", "syn-a").await, 1200);
+    // The generator keeps the dashboard rollups too: the overview counts every call once.
+    let today = now_ms().div_euclid(DAY_MS);
+    let overview = app
+        .get(
+            &format!(
+                "/api/v1/analytics/overview?from={}&to={}",
+                day_label(today - 31),
+                day_label(today)
+            ),
+            &a.member_token,
+        )
+        .await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.text);
+    assert_eq!(overview.body["total_calls"], 600);
+    let daily: i64 = overview.body["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["calls"].as_i64().unwrap())
+        .sum();
+    assert_eq!(daily, 600);
 }

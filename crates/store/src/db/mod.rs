@@ -47,6 +47,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "knowledge_entries",
     "receptionist_settings",
     "qa_results",
+    "agent_day_rollups",
+    "call_day_rollups",
     "call_results",
     "jobs",
     "sync_runs",
@@ -120,6 +122,34 @@ pub fn redact_url(url: &SecretString) -> String {
         }
         Err(_) => "<unparseable database url>".to_owned(),
     }
+}
+
+/// A statement on the `Any` driver with its arguments bound so far.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// `<insert> VALUES (…), (…)`: `rows` rows of `columns` placeholders in the backend's own form —
+/// `$n` for PostgreSQL, `?` for SQLite. (sqlx's `QueryBuilder` writes `?` for the Any driver,
+/// which PostgreSQL rejects; and SQLite reads `$n` as a *named* parameter, which sqlx resolves
+/// name by name — quadratic in a 14,000-value insert.)
+pub(crate) fn values_sql(backend: Backend, insert: &str, rows: usize, columns: usize) -> String {
+    let mut sql = format!("{insert}VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Postgres => sql.push_str(&format!("${}", row * columns + column + 1)),
+                Backend::Sqlite => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 #[cfg(test)]

@@ -13,11 +13,16 @@ use crate::scope::{PlatformAdmin, TenantScope};
 pub struct TenantTx {
     tx: Transaction<'static, Any>,
     tenant: TenantId,
+    backend: Backend,
 }
 
 impl TenantTx {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
@@ -77,6 +82,7 @@ impl Db {
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
+            backend: self.backend,
         })
     }
 

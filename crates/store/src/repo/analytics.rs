@@ -1,13 +1,17 @@
-//! Dashboard analytics (SPEC §5): every figure is an SQL aggregate over the published rows
-//! (`call_results`, `qa_results`) of one tenant and a start-time range, so the pages and the JSON
-//! API read the same numbers and nothing is computed from a sample.
+//! Dashboard analytics (SPEC §5): every figure is an SQL aggregate over the published rows of one
+//! tenant and a start-time range, so the pages and the JSON API read the same numbers and nothing
+//! is computed from a sample.
 //!
-//! Days are UTC days (`started_at / 86 400 000`). Sentiment averages skip calls whose party had no
-//! speech (NULL scores); rates are `None` when there is nothing to divide by.
+//! The whole UTC days of a range are read from the per-day rollups (`call_day_rollups`,
+//! `agent_day_rollups`, kept equal to the rows by [`super::rollups`]); the partial days at its
+//! edges, when a range is given in times rather than dates, from `call_results` itself. Days are
+//! UTC days (`started_at / 86 400 000`). Sentiment averages skip calls whose party had no speech
+//! (NULL scores); rates are `None` when there is nothing to divide by.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::db::AnyQuery;
 use crate::{StoreResult, TenantTx};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -109,33 +113,134 @@ fn counts_by(keys: &[&str], row: &AnyRow, prefix: &str) -> StoreResult<Vec<Count
         .collect()
 }
 
+/// `SUM(calls)` per value of `column`, as `{prefix}0`, `{prefix}1`, ….
 fn case_counts(column: &str, keys: &[&str], prefix: &str) -> String {
     keys.iter()
         .enumerate()
         .map(|(i, key)| {
             format!(
-                "CAST(COALESCE(SUM(CASE WHEN {column} = '{key}' THEN 1 ELSE 0 END), 0) AS BIGINT) AS {prefix}{i}"
+                "CAST(COALESCE(SUM(CASE WHEN {column} = '{key}' THEN calls ELSE 0 END), 0) AS BIGINT) AS {prefix}{i}"
             )
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+/// The columns every rollup source yields, and their sums.
+const SUMS: &str = "CAST(COALESCE(SUM(calls), 0) AS BIGINT) AS n, \
+     CAST(COALESCE(SUM(duration_seconds), 0) AS DOUBLE PRECISION) AS duration, \
+     CAST(COALESCE(SUM(agent_sentiment_sum), 0) AS DOUBLE PRECISION) AS sentiment_sum, \
+     CAST(COALESCE(SUM(agent_sentiment_calls), 0) AS BIGINT) AS sentiment_calls, \
+     CAST(COALESCE(SUM(qa_passed), 0) AS BIGINT) AS passed";
+
+/// Which rollup a source reads: the tenant's days, or its agents' days.
+#[derive(Clone, Copy)]
+enum Rollup {
+    Days,
+    Agents,
+}
+
+impl Rollup {
+    fn table(self) -> &'static str {
+        match self {
+            Rollup::Days => "call_day_rollups",
+            Rollup::Agents => "agent_day_rollups",
+        }
+    }
+
+    /// The key columns besides the day.
+    fn keys(self) -> &'static str {
+        match self {
+            Rollup::Days => "direction, sentiment_label",
+            Rollup::Agents => "agent_id",
+        }
+    }
+}
+
+/// `(SELECT day, <keys>, calls, duration_seconds, agent_sentiment_sum, agent_sentiment_calls,
+/// qa_passed …) AS s` over the range: the rollup rows of its whole days, and the result rows of
+/// its partial days shaped like rollup rows. `conditions` (e.g. `AND agent_id = $4`) apply to
+/// every part; the range is bound from `$first` on, in [`Source::binds`] order.
+struct Source {
+    sql: String,
+    binds: Vec<i64>,
+}
+
+impl Source {
+    fn new(rollup: Rollup, range: TimeRange, conditions: &str, first: usize) -> Source {
+        let mut parts = Vec::new();
+        let mut binds = Vec::new();
+        let param = |value: i64, binds: &mut Vec<i64>| {
+            binds.push(value);
+            format!("${}", first + binds.len() - 1)
+        };
+        let first_day =
+            range.from_ms.div_euclid(DAY_MS) + i64::from(range.from_ms.rem_euclid(DAY_MS) != 0);
+        let end_day = range.to_ms.div_euclid(DAY_MS);
+        let edges = if first_day < end_day {
+            let (from, to) = (param(first_day, &mut binds), param(end_day, &mut binds));
+            parts.push(format!(
+                "SELECT day, {keys}, calls, duration_seconds, agent_sentiment_sum, agent_sentiment_calls, \
+                 qa_passed FROM {table} WHERE tenant_id = $1 AND day >= {from} AND day < {to}{conditions}",
+                keys = rollup.keys(),
+                table = rollup.table(),
+            ));
+            [
+                (range.from_ms, first_day * DAY_MS),
+                (end_day * DAY_MS, range.to_ms),
+            ]
+        } else {
+            [(range.from_ms, range.to_ms), (0, 0)]
+        };
+        let agent_only = match rollup {
+            Rollup::Days => "",
+            Rollup::Agents => " AND agent_id IS NOT NULL",
+        };
+        for (from_ms, to_ms) in edges.into_iter().filter(|(from, to)| from < to) {
+            let (from, to) = (param(from_ms, &mut binds), param(to_ms, &mut binds));
+            parts.push(format!(
+                "SELECT started_at / 86400000 AS day, {keys}, 1 AS calls, duration_seconds, \
+                 COALESCE(agent_sentiment_score, 0) AS agent_sentiment_sum, \
+                 CASE WHEN agent_sentiment_score IS NULL THEN 0 ELSE 1 END AS agent_sentiment_calls, \
+                 qa_overall_pass AS qa_passed FROM call_results \
+                 WHERE tenant_id = $1 AND started_at >= {from} AND started_at < {to}{agent_only}{conditions}",
+                keys = rollup.keys(),
+            ));
+        }
+        Source {
+            sql: format!("({}) AS s", parts.join(" UNION ALL ")),
+            binds,
+        }
+    }
+
+    fn bind<'q>(&self, mut query: AnyQuery<'q>) -> AnyQuery<'q> {
+        for value in &self.binds {
+            query = query.bind(*value);
+        }
+        query
+    }
+}
+
+/// `sum / calls`, or `None` without calls.
+fn average(sum: f64, calls: i64) -> Option<f64> {
+    (calls > 0).then(|| sum / calls as f64)
+}
+
 pub async fn overview(tx: &mut TenantTx, range: TimeRange) -> StoreResult<Overview> {
     let tenant = tx.tenant().clone();
-    let totals = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(duration_seconds), 0) AS DOUBLE PRECISION) AS duration, \
-         CAST(AVG(agent_sentiment_score) AS DOUBLE PRECISION) AS agent_sentiment, \
-         CAST(COALESCE(SUM(qa_overall_pass), 0) AS BIGINT) AS passed, {}, {} \
-         FROM call_results WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3",
-        case_counts("direction", &DIRECTIONS, "d"),
-        case_counts("sentiment_label", &SENTIMENTS, "s"),
-    )))
-    .bind(tenant.as_str())
-    .bind(range.from_ms)
-    .bind(range.to_ms)
-    .fetch_one(tx.conn())
-    .await?;
+    let source = Source::new(Rollup::Days, range, "", 2);
+    let totals = source
+        .bind(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SUMS}, {}, {} FROM {}",
+                case_counts("direction", &DIRECTIONS, "d"),
+                case_counts("sentiment_label", &SENTIMENTS, "s"),
+                source.sql,
+            )))
+            .bind(tenant.as_str()),
+        )
+        .fetch_one(tx.conn())
+        .await?;
     let total_calls: i64 = totals.try_get("n")?;
     let total_duration_seconds: f64 = totals.try_get("duration")?;
     let qa_passed: i64 = totals.try_get("passed")?;
@@ -160,7 +265,10 @@ pub async fn overview(tx: &mut TenantTx, range: TimeRange) -> StoreResult<Overvi
         total_duration_seconds,
         average_duration_seconds: (total_calls > 0)
             .then(|| total_duration_seconds / total_calls as f64),
-        average_agent_sentiment: totals.try_get("agent_sentiment")?,
+        average_agent_sentiment: average(
+            totals.try_get("sentiment_sum")?,
+            totals.try_get("sentiment_calls")?,
+        ),
         qa_passed,
         qa_pass_rate: (total_calls > 0).then(|| qa_passed as f64 / total_calls as f64),
         directions: counts_by(&DIRECTIONS, &totals, "d")?,
@@ -179,28 +287,19 @@ async fn daily(
     agent: Option<&str>,
 ) -> StoreResult<Vec<DayVolume>> {
     let tenant = tx.tenant().clone();
-    // Two statements rather than `($4 IS NULL OR agent_id = $4)`, which keeps SQLite from using
-    // the (tenant, agent, started_at) index.
-    let agent_clause = if agent.is_some() {
-        "AND agent_id = $4"
-    } else {
-        ""
+    // The agent's own rollup (its index serves `agent_id = $2`) or the tenant's days.
+    let (rollup, conditions) = match agent {
+        Some(_) => (Rollup::Agents, " AND agent_id = $2"),
+        None => (Rollup::Days, ""),
     };
+    let source = Source::new(rollup, range, conditions, 3);
     let query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT started_at / 86400000 AS day, COUNT(*) AS n, \
-         CAST(COALESCE(SUM(qa_overall_pass), 0) AS BIGINT) AS passed, \
-         CAST(AVG(agent_sentiment_score) AS DOUBLE PRECISION) AS sentiment \
-         FROM call_results WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 \
-         {agent_clause} GROUP BY started_at / 86400000 ORDER BY day"
+        "SELECT day, {SUMS} FROM {} GROUP BY day ORDER BY day",
+        source.sql
     )))
     .bind(tenant.as_str())
-    .bind(range.from_ms)
-    .bind(range.to_ms);
-    let query = match agent {
-        Some(agent) => query.bind(agent.to_owned()),
-        None => query,
-    };
-    let rows = query.fetch_all(tx.conn()).await?;
+    .bind(agent.unwrap_or_default().to_owned());
+    let rows = source.bind(query).fetch_all(tx.conn()).await?;
     rows.iter()
         .map(|row| {
             let calls: i64 = row.try_get("n")?;
@@ -210,7 +309,10 @@ async fn daily(
                 calls,
                 qa_passed: passed,
                 qa_failed: calls - passed,
-                average_agent_sentiment: row.try_get("sentiment")?,
+                average_agent_sentiment: average(
+                    row.try_get("sentiment_sum")?,
+                    row.try_get("sentiment_calls")?,
+                ),
             })
         })
         .collect()
@@ -225,34 +327,23 @@ async fn agent_stats(
     agent: Option<&str>,
 ) -> StoreResult<Vec<AgentStats>> {
     let tenant = tx.tenant().clone();
+    // `$2` is the search pattern and `$3` the agent; either is bound (empty) even when unused.
     let mut conditions = String::new();
-    let mut next = 4;
     if search.is_some() {
-        conditions.push_str(&format!(" AND LOWER(agent_id) LIKE ${next} ESCAPE '\\'"));
-        next += 1;
+        conditions.push_str(" AND LOWER(agent_id) LIKE $2 ESCAPE '\\'");
     }
     if agent.is_some() {
-        conditions.push_str(&format!(" AND agent_id = ${next}"));
+        conditions.push_str(" AND agent_id = $3");
     }
+    let source = Source::new(Rollup::Agents, range, &conditions, 4);
     let query = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT agent_id, COUNT(*) AS n, CAST(SUM(duration_seconds) AS DOUBLE PRECISION) AS duration, \
-         CAST(AVG(agent_sentiment_score) AS DOUBLE PRECISION) AS sentiment, \
-         CAST(SUM(qa_overall_pass) AS BIGINT) AS passed \
-         FROM call_results WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3 \
-         AND agent_id IS NOT NULL{conditions} GROUP BY agent_id ORDER BY agent_id"
+        "SELECT agent_id, {SUMS} FROM {} GROUP BY agent_id ORDER BY agent_id",
+        source.sql
     )))
     .bind(tenant.as_str())
-    .bind(range.from_ms)
-    .bind(range.to_ms);
-    let query = match search {
-        Some(search) => query.bind(super::calls::like_pattern(search)),
-        None => query,
-    };
-    let query = match agent {
-        Some(agent) => query.bind(agent.to_owned()),
-        None => query,
-    };
-    let rows = query.fetch_all(tx.conn()).await?;
+    .bind(search.map(super::calls::like_pattern).unwrap_or_default())
+    .bind(agent.unwrap_or_default().to_owned());
+    let rows = source.bind(query).fetch_all(tx.conn()).await?;
     rows.iter()
         .map(|row| {
             let calls: i64 = row.try_get("n")?;
@@ -263,7 +354,10 @@ async fn agent_stats(
                 calls,
                 total_duration_seconds: duration,
                 average_duration_seconds: duration / calls.max(1) as f64,
-                average_sentiment: row.try_get("sentiment")?,
+                average_sentiment: average(
+                    row.try_get("sentiment_sum")?,
+                    row.try_get("sentiment_calls")?,
+                ),
                 qa_passed: passed,
                 qa_failed: calls - passed,
                 qa_pass_rate: passed as f64 / calls.max(1) as f64,

@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::db::AnyQuery;
 use crate::{StoreError, StoreResult, TenantTx};
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -163,36 +164,112 @@ pub struct CallListing {
     pub result: Option<super::results::CallResultRow>,
 }
 
-/// The filter's condition over `calls c LEFT JOIN call_results r`; binds `$1` … `$9`.
-const FILTER_SQL: &str = "FROM calls c \
-     LEFT JOIN call_results r ON r.tenant_id = c.tenant_id AND r.call_id = c.id \
-     WHERE c.tenant_id = $1 AND ($2 IS NULL OR c.status = $2) AND ($3 IS NULL OR r.agent_id = $3) \
-     AND ($4 IS NULL OR r.direction = $4) AND ($5 IS NULL OR r.started_at >= $5) \
-     AND ($6 IS NULL OR r.started_at < $6) AND ($7 IS NULL OR r.sentiment_label = $7) \
-     AND ($8 IS NULL OR r.qa_overall_pass = $8) \
-     AND ($9 IS NULL OR LOWER(c.id) LIKE $9 ESCAPE '\\' OR LOWER(r.calling_party) LIKE $9 ESCAPE '\\' \
-          OR LOWER(r.called_party) LIKE $9 ESCAPE '\\' OR LOWER(r.agent_id) LIKE $9 ESCAPE '\\' \
-          OR LOWER(r.summary) LIKE $9 ESCAPE '\\')";
+/// A value of the filter, bound in order from `$2` (`$1` is the tenant).
+enum Value {
+    Text(String),
+    Int(i64),
+}
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+/// The `FROM … WHERE …` of a filter, with only the conditions it sets (a `($n IS NULL OR …)`
+/// condition keeps the planners from using an index for it).
+///
+/// A filter on the published row (agent, direction, start time, sentiment, QA) is driven by
+/// `call_results`, whose `(tenant, started_at)` and `(tenant, agent, started_at)` indexes give
+/// the newest matching rows without reading the rest; other filters by `calls`, with each
+/// call's published row when it has one.
+struct FilterSql {
+    from_where: String,
+    values: Vec<Value>,
+    /// Whether the rows come from `call_results` joined to their calls.
+    published: bool,
+}
 
-fn bind_filter<'q>(query: AnyQuery<'q>, tenant: &'q str, filter: &'q CallFilter) -> AnyQuery<'q> {
-    query
-        .bind(tenant)
-        .bind(filter.status.as_deref())
-        .bind(filter.agent.as_deref())
-        .bind(filter.direction.as_deref())
-        .bind(filter.started_from)
-        .bind(filter.started_before)
-        .bind(filter.sentiment.as_deref())
-        .bind(filter.qa_passed.map(i64::from))
-        .bind(
-            filter
-                .search
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| like_pattern(s.trim())),
-        )
+impl FilterSql {
+    fn new(filter: &CallFilter, join_calls: bool) -> FilterSql {
+        let published = filter.agent.is_some()
+            || filter.direction.is_some()
+            || filter.started_from.is_some()
+            || filter.started_before.is_some()
+            || filter.sentiment.is_some()
+            || filter.qa_passed.is_some();
+        let mut sql = FilterSql {
+            from_where: String::new(),
+            values: Vec::new(),
+            published,
+        };
+        sql.from_where = if !published {
+            "FROM calls c LEFT JOIN call_results r ON r.tenant_id = c.tenant_id AND r.call_id = c.id \
+             WHERE c.tenant_id = $1"
+                .to_owned()
+        } else if join_calls || filter.status.is_some() {
+            "FROM call_results r JOIN calls c ON c.tenant_id = r.tenant_id AND c.id = r.call_id \
+             WHERE r.tenant_id = $1"
+                .to_owned()
+        } else {
+            "FROM call_results r WHERE r.tenant_id = $1".to_owned()
+        };
+        if let Some(status) = &filter.status {
+            sql.condition("c.status = ", Value::Text(status.clone()));
+        }
+        if let Some(agent) = &filter.agent {
+            sql.condition("r.agent_id = ", Value::Text(agent.clone()));
+        }
+        if let Some(direction) = &filter.direction {
+            sql.condition("r.direction = ", Value::Text(direction.clone()));
+        }
+        if let Some(from) = filter.started_from {
+            sql.condition("r.started_at >= ", Value::Int(from));
+        }
+        if let Some(before) = filter.started_before {
+            sql.condition("r.started_at < ", Value::Int(before));
+        }
+        if let Some(label) = &filter.sentiment {
+            sql.condition("r.sentiment_label = ", Value::Text(label.clone()));
+        }
+        if let Some(passed) = filter.qa_passed {
+            sql.condition("r.qa_overall_pass = ", Value::Int(i64::from(passed)));
+        }
+        if let Some(search) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            sql.values.push(Value::Text(like_pattern(search)));
+            let n = sql.values.len() + 1;
+            // A published row's call_id is its call's id, so the id is searched on whichever
+            // table drives the query.
+            let id = if published { "r.call_id" } else { "c.id" };
+            sql.from_where.push_str(&format!(
+                " AND (LOWER({id}) LIKE ${n} ESCAPE '\\' OR LOWER(r.calling_party) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(r.called_party) LIKE ${n} ESCAPE '\\' OR LOWER(r.agent_id) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(r.summary) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        sql
+    }
+
+    fn condition(&mut self, column: &str, value: Value) {
+        self.values.push(value);
+        self.from_where
+            .push_str(&format!(" AND {column}${}", self.values.len() + 1));
+    }
+
+    /// The parameter number after the filter's values.
+    fn next(&self) -> usize {
+        self.values.len() + 2
+    }
+
+    fn bind<'q>(&'q self, tenant: &'q str, sql: String) -> AnyQuery<'q> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant);
+        for value in &self.values {
+            query = match value {
+                Value::Text(text) => query.bind(text.as_str()),
+                Value::Int(int) => query.bind(*int),
+            };
+        }
+        query
+    }
 }
 
 /// `%text%` for `LIKE … ESCAPE '\'`, lower-cased, with the pattern characters escaped.
@@ -222,19 +299,20 @@ fn prefixed(columns: &str, alias: &str) -> String {
 /// result, so they only ever match published calls.
 pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
     let tenant = tx.tenant().clone();
-    let sql = format!(
-        "SELECT {} {FILTER_SQL} ORDER BY c.created_at DESC, c.id LIMIT $10 OFFSET $11",
-        prefixed(COLUMNS, "c")
+    let sql = FilterSql::new(filter, true);
+    let n = sql.next();
+    let text = format!(
+        "SELECT {} {} ORDER BY c.created_at DESC, c.id LIMIT ${n} OFFSET ${}",
+        prefixed(COLUMNS, "c"),
+        sql.from_where,
+        n + 1
     );
-    let rows = bind_filter(
-        sqlx::query(sqlx::AssertSqlSafe(sql)),
-        tenant.as_str(),
-        filter,
-    )
-    .bind(filter.limit.clamp(1, 500))
-    .bind(filter.offset.max(0))
-    .fetch_all(tx.conn())
-    .await?;
+    let rows = sql
+        .bind(tenant.as_str(), text)
+        .bind(filter.limit.clamp(1, 500))
+        .bind(filter.offset.max(0))
+        .fetch_all(tx.conn())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -245,21 +323,26 @@ pub async fn list_with_results(
     filter: &CallFilter,
 ) -> StoreResult<Vec<CallListing>> {
     let tenant = tx.tenant().clone();
-    let sql = format!(
-        "SELECT {}, {} {FILTER_SQL} \
-         ORDER BY COALESCE(r.started_at, c.created_at) DESC, c.id LIMIT $10 OFFSET $11",
+    let sql = FilterSql::new(filter, true);
+    let order = if sql.published {
+        "r.started_at DESC, r.call_id"
+    } else {
+        "COALESCE(r.started_at, c.created_at) DESC, c.id"
+    };
+    let n = sql.next();
+    let text = format!(
+        "SELECT {}, {} {} ORDER BY {order} LIMIT ${n} OFFSET ${}",
         prefixed(COLUMNS, "c"),
-        prefixed(super::results::CALL_COLUMNS, "r")
+        prefixed(super::results::CALL_COLUMNS, "r"),
+        sql.from_where,
+        n + 1
     );
-    let rows = bind_filter(
-        sqlx::query(sqlx::AssertSqlSafe(sql)),
-        tenant.as_str(),
-        filter,
-    )
-    .bind(filter.limit.clamp(1, 500))
-    .bind(filter.offset.max(0))
-    .fetch_all(tx.conn())
-    .await?;
+    let rows = sql
+        .bind(tenant.as_str(), text)
+        .bind(filter.limit.clamp(1, 500))
+        .bind(filter.offset.max(0))
+        .fetch_all(tx.conn())
+        .await?;
     rows.iter()
         .map(|row| {
             let has_result: Option<String> = row.try_get("call_id")?;
@@ -276,14 +359,9 @@ pub async fn list_with_results(
 /// How many calls match the filter (its limit and offset aside).
 pub async fn count(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<i64> {
     let tenant = tx.tenant().clone();
-    let sql = format!("SELECT COUNT(*) AS n {FILTER_SQL}");
-    let row = bind_filter(
-        sqlx::query(sqlx::AssertSqlSafe(sql)),
-        tenant.as_str(),
-        filter,
-    )
-    .fetch_one(tx.conn())
-    .await?;
+    let sql = FilterSql::new(filter, false);
+    let text = format!("SELECT COUNT(*) AS n {}", sql.from_where);
+    let row = sql.bind(tenant.as_str(), text).fetch_one(tx.conn()).await?;
     Ok(row.try_get("n")?)
 }
 

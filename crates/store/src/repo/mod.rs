@@ -10,6 +10,7 @@ pub mod phone_numbers;
 pub mod platform_accounts;
 pub mod receptionist;
 pub mod results;
+pub(crate) mod rollups;
 pub mod secrets;
 pub mod sessions;
 pub mod syncs;

@@ -5,6 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::rollups::{Counted, RollupChanges};
 use crate::clock::now_ms;
 use crate::{StoreError, StoreResult, TenantTx};
 
@@ -58,13 +59,20 @@ pub(crate) const CALL_COLUMNS: &str = "call_id, version, started_at, ended_at, d
     positive_score, neutral_score, negative_score, mixed_score, transcript_word_count, utterance_count, \
     agent_talk_ratio, non_talk_seconds, interruptions, qa_overall_pass, qa_score, summary, model_tokens, row_json";
 
-/// Replaces the call's published rows with these.
+/// Replaces the call's published rows with these, and moves the call from its old row's place
+/// in the dashboard rollups to the new one's.
 pub async fn replace(
     tx: &mut TenantTx,
     call: &CallResultRow,
     qa: &[QaResultRow],
 ) -> StoreResult<()> {
     let tenant = tx.tenant().clone();
+    let mut changes = RollupChanges::default();
+    if let Some(old) = super::rollups::counted(tx, &call.call_id).await? {
+        changes.remove(&old);
+    }
+    changes.add(&Counted::from(call));
+    changes.apply(tx).await?;
     for table in ["call_results", "qa_results"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE tenant_id = $1 AND call_id = $2"
