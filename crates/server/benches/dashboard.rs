@@ -154,6 +154,15 @@ async fn main() {
             cookie.clone(),
         ),
         (
+            "overview API, 90 days cut at noon (partial days from the rows)",
+            format!(
+                "/api/v1/analytics/overview?from={}T12:00:00Z&to={}T12:00:00Z",
+                day_label((until - 89 * DAY_MS).div_euclid(DAY_MS)),
+                day_label(until.div_euclid(DAY_MS))
+            ),
+            bearer.clone(),
+        ),
+        (
             "agent list API (500 agents, 50 shown)",
             format!("/api/v1/agents?{range}"),
             bearer.clone(),
@@ -171,6 +180,16 @@ async fn main() {
         (
             "calls list page (newest 50)",
             format!("/calls?{range}"),
+            cookie.clone(),
+        ),
+        (
+            "calls list page, one agent",
+            format!("/calls?{range}&agent=agent0007%40bench.example"),
+            cookie.clone(),
+        ),
+        (
+            "calls list page, inbound and negative, page 5",
+            format!("/calls?{range}&direction=inbound&sentiment=NEGATIVE&offset=200"),
             cookie.clone(),
         ),
         (
