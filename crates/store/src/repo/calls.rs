@@ -255,9 +255,27 @@ impl FilterSql {
             .push_str(&format!(" AND {column}${}", self.values.len() + 1));
     }
 
-    /// The parameter number after the filter's values.
-    fn next(&self) -> usize {
-        self.values.len() + 2
+    /// `SELECT columns …` in `order`, the filter's page of it.
+    async fn page(
+        &self,
+        tx: &mut TenantTx,
+        filter: &CallFilter,
+        columns: &str,
+        order: &str,
+    ) -> StoreResult<Vec<AnyRow>> {
+        let tenant = tx.tenant().clone();
+        let limit = self.values.len() + 2;
+        let text = format!(
+            "SELECT {columns} {} ORDER BY {order} LIMIT ${limit} OFFSET ${}",
+            self.from_where,
+            limit + 1
+        );
+        Ok(self
+            .bind(tenant.as_str(), text)
+            .bind(filter.limit.clamp(1, 500))
+            .bind(filter.offset.max(0))
+            .fetch_all(tx.conn())
+            .await?)
     }
 
     fn bind<'q>(&'q self, tenant: &'q str, sql: String) -> AnyQuery<'q> {
@@ -298,20 +316,14 @@ fn prefixed(columns: &str, alias: &str) -> String {
 /// Newest first. Filters on agent, direction, start time, sentiment or QA look at the published
 /// result, so they only ever match published calls.
 pub async fn list(tx: &mut TenantTx, filter: &CallFilter) -> StoreResult<Vec<Call>> {
-    let tenant = tx.tenant().clone();
     let sql = FilterSql::new(filter, true);
-    let n = sql.next();
-    let text = format!(
-        "SELECT {} {} ORDER BY c.created_at DESC, c.id LIMIT ${n} OFFSET ${}",
-        prefixed(COLUMNS, "c"),
-        sql.from_where,
-        n + 1
-    );
     let rows = sql
-        .bind(tenant.as_str(), text)
-        .bind(filter.limit.clamp(1, 500))
-        .bind(filter.offset.max(0))
-        .fetch_all(tx.conn())
+        .page(
+            tx,
+            filter,
+            &prefixed(COLUMNS, "c"),
+            "c.created_at DESC, c.id",
+        )
         .await?;
     rows.iter().map(from_row).collect()
 }
@@ -322,27 +334,18 @@ pub async fn list_with_results(
     tx: &mut TenantTx,
     filter: &CallFilter,
 ) -> StoreResult<Vec<CallListing>> {
-    let tenant = tx.tenant().clone();
     let sql = FilterSql::new(filter, true);
     let order = if sql.published {
         "r.started_at DESC, r.call_id"
     } else {
         "COALESCE(r.started_at, c.created_at) DESC, c.id"
     };
-    let n = sql.next();
-    let text = format!(
-        "SELECT {}, {} {} ORDER BY {order} LIMIT ${n} OFFSET ${}",
+    let columns = format!(
+        "{}, {}",
         prefixed(COLUMNS, "c"),
-        prefixed(super::results::CALL_COLUMNS, "r"),
-        sql.from_where,
-        n + 1
+        prefixed(super::results::CALL_COLUMNS, "r")
     );
-    let rows = sql
-        .bind(tenant.as_str(), text)
-        .bind(filter.limit.clamp(1, 500))
-        .bind(filter.offset.max(0))
-        .fetch_all(tx.conn())
-        .await?;
+    let rows = sql.page(tx, filter, &columns, order).await?;
     rows.iter()
         .map(|row| {
             let has_result: Option<String> = row.try_get("call_id")?;

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use super::analytics::DAY_MS;
 use super::results::CallResultRow;
-use crate::db::values_sql;
+use crate::db::{AnyQuery, values_sql};
 use crate::{StoreResult, TenantTx};
 
 /// The fields of a published call row that the rollups sum.
@@ -86,7 +86,7 @@ pub(crate) struct RollupChanges {
     agents: BTreeMap<AgentKey, Sums>,
 }
 
-/// Rows per multi-row upsert (9 values each, well under both backends' parameter limits).
+/// Rows per multi-row upsert (8 or 9 values each, well under both backends' parameter limits).
 const CHUNK: usize = 500;
 
 const DAY_UPSERT: &str = "INSERT INTO call_day_rollups (tenant_id, day, direction, sentiment_label, calls, \
@@ -135,7 +135,6 @@ impl RollupChanges {
     /// Writes the changes in the transaction that changed the rows.
     pub async fn apply(self, tx: &mut TenantTx) -> StoreResult<()> {
         let tenant = tx.tenant().as_str().to_owned();
-        let backend = tx.backend();
         let emptied_days: BTreeSet<i64> = self
             .days
             .iter()
@@ -148,49 +147,26 @@ impl RollupChanges {
                     .map(|((day, _), _)| *day),
             )
             .collect();
-        let days: Vec<(DayKey, Sums)> = self
-            .days
-            .into_iter()
-            .filter(|(_, s)| !s.is_zero())
-            .collect();
-        for chunk in days.chunks(CHUNK) {
-            let sql = values_sql(backend, DAY_UPSERT, chunk.len(), 9) + DAY_CONFLICT;
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for ((day, direction, label), sums) in chunk {
-                query = query
-                    .bind(tenant.clone())
-                    .bind(*day)
-                    .bind(direction.clone())
-                    .bind(label.clone())
-                    .bind(sums.calls)
-                    .bind(sums.duration_seconds)
-                    .bind(sums.agent_sentiment_sum)
-                    .bind(sums.agent_sentiment_calls)
-                    .bind(sums.qa_passed);
-            }
-            query.persistent(false).execute(tx.conn()).await?;
-        }
-        let agents: Vec<(AgentKey, Sums)> = self
-            .agents
-            .into_iter()
-            .filter(|(_, s)| !s.is_zero())
-            .collect();
-        for chunk in agents.chunks(CHUNK) {
-            let sql = values_sql(backend, AGENT_UPSERT, chunk.len(), 8) + AGENT_CONFLICT;
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for ((day, agent), sums) in chunk {
-                query = query
-                    .bind(tenant.clone())
-                    .bind(*day)
-                    .bind(agent.clone())
-                    .bind(sums.calls)
-                    .bind(sums.duration_seconds)
-                    .bind(sums.agent_sentiment_sum)
-                    .bind(sums.agent_sentiment_calls)
-                    .bind(sums.qa_passed);
-            }
-            query.persistent(false).execute(tx.conn()).await?;
-        }
+        upsert(
+            tx,
+            DAY_UPSERT,
+            DAY_CONFLICT,
+            3,
+            self.days,
+            |query, (day, direction, label)| {
+                query.bind(*day).bind(direction.clone()).bind(label.clone())
+            },
+        )
+        .await?;
+        upsert(
+            tx,
+            AGENT_UPSERT,
+            AGENT_CONFLICT,
+            2,
+            self.agents,
+            |query, (day, agent)| query.bind(*day).bind(agent.clone()),
+        )
+        .await?;
         for day in emptied_days {
             for table in ["call_day_rollups", "agent_day_rollups"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -204,6 +180,34 @@ impl RollupChanges {
         }
         Ok(())
     }
+}
+
+/// Adds the non-zero `rows` to a rollup table, one multi-row upsert per chunk: the tenant, the
+/// key columns `bind_key` binds (`key_columns` of them), then the five sums.
+async fn upsert<K>(
+    tx: &mut TenantTx,
+    insert: &str,
+    conflict: &str,
+    key_columns: usize,
+    rows: BTreeMap<K, Sums>,
+    bind_key: for<'q> fn(AnyQuery<'q>, &K) -> AnyQuery<'q>,
+) -> StoreResult<()> {
+    let tenant = tx.tenant().as_str().to_owned();
+    let rows: Vec<(K, Sums)> = rows.into_iter().filter(|(_, s)| !s.is_zero()).collect();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = values_sql(tx.backend(), insert, chunk.len(), 1 + key_columns + 5) + conflict;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (key, sums) in chunk {
+            query = bind_key(query.bind(tenant.clone()), key)
+                .bind(sums.calls)
+                .bind(sums.duration_seconds)
+                .bind(sums.agent_sentiment_sum)
+                .bind(sums.agent_sentiment_calls)
+                .bind(sums.qa_passed);
+        }
+        query.persistent(false).execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 /// The call's published row as the rollups counted it, if it has one.
