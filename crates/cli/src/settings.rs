@@ -60,6 +60,7 @@ const KEYS: &[&str] = &[
     "anthropic_api_key",
     "twilio_account_sid",
     "twilio_auth_token",
+    "twilio_api_url",
 ];
 
 #[derive(Deserialize)]
@@ -131,6 +132,8 @@ pub struct Settings {
     /// `twilio` credential of its own.
     pub twilio_account_sid: Option<String>,
     pub twilio_auth_token: Option<SecretString>,
+    /// Twilio's REST API, where SMS follow-ups are sent (a test points it at a loopback server).
+    pub twilio_api_url: String,
 }
 
 impl Default for Settings {
@@ -179,6 +182,7 @@ impl Default for Settings {
             anthropic_api_key: None,
             twilio_account_sid: None,
             twilio_auth_token: None,
+            twilio_api_url: switchboard_pipeline::sms::TWILIO_API_URL.into(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod parties;
 pub mod qa;
 pub mod record;
 pub mod sentiment;
+pub mod sms;
 pub mod stage;
 pub mod stages;
 pub mod summary;

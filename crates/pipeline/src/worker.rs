@@ -42,6 +42,8 @@ pub struct Pipeline {
     pub storage: Storage,
     pub engines: Arc<Engines>,
     pub settings: PipelineSettings,
+    /// Sends SMS follow-ups; `None` on a worker that cannot (its `sms` jobs fail with that reason).
+    pub messaging: Option<crate::sms::Messaging>,
 }
 
 /// What one look at the queue did.
@@ -67,6 +69,26 @@ impl Pipeline {
         let Some(job) = queue::claim(&self.db, worker, self.settings.lease).await? else {
             return Ok(Worked::Idle);
         };
+        if job.kind == switchboard_store::repo::sms::SMS_JOB {
+            let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "sms", attempt = job.attempts);
+            return match crate::sms::send(self, &job).instrument(span).await {
+                Ok(()) => {
+                    tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "sms", "stage done");
+                    Ok(Worked::Done {
+                        stage: None,
+                        call_id: job.call_id,
+                    })
+                }
+                Err(error) => {
+                    let dead = crate::sms::fail(self, &job, &error).await?;
+                    Ok(Worked::Failed {
+                        kind: job.kind,
+                        call_id: job.call_id,
+                        dead,
+                    })
+                }
+            };
+        }
         if job.kind == crate::live::REMEMBER_JOB {
             let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", attempt = job.attempts);
             return match crate::live::remember(self, &job).instrument(span).await {

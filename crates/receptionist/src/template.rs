@@ -31,6 +31,10 @@ pub struct Scenario {
     /// The reply, with `{placeholders}` filled from the tenant's variables.
     pub reply: String,
     pub action: ActionHook,
+    /// For `send_sms`: the text message sent to the caller after the call, with
+    /// `{placeholders}`; without one, the spoken reply is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -158,6 +162,9 @@ impl Template {
     }
 }
 
+/// The longest follow-up text a scenario may define (Twilio's limit for one message body).
+pub const SMS_MAX_CHARS: usize = 1600;
+
 /// Problems of a scenario list (shared by templates and a tenant's copy).
 pub fn scenario_problems(scenarios: &[Scenario], hooks: &[ActionHook]) -> Vec<String> {
     let mut problems = Vec::new();
@@ -172,6 +179,13 @@ pub fn scenario_problems(scenarios: &[Scenario], hooks: &[ActionHook]) -> Vec<St
         }
         if s.reply.trim().is_empty() {
             problems.push(format!("{at}.reply: must not be empty"));
+        }
+        if let Some(sms) = &s.sms
+            && (sms.trim().is_empty() || sms.chars().count() > SMS_MAX_CHARS)
+        {
+            problems.push(format!(
+                "{at}.sms: between 1 and {SMS_MAX_CHARS} characters"
+            ));
         }
         if !hooks.contains(&s.action) {
             problems.push(format!(
@@ -223,7 +237,14 @@ mod tests {
         t.id = "Bad Id".into();
         t.scenarios[0].triggers.clear();
         t.quick_bio = "{nope}".into();
+        t.scenarios[1].sms = Some("x".repeat(SMS_MAX_CHARS + 1));
         let problems = t.problems();
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.ends_with(".sms: between 1 and 1600 characters")),
+            "{problems:?}"
+        );
     }
 }

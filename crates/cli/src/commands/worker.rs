@@ -50,6 +50,11 @@ pub fn pipeline(context: &Context, engines: Arc<Engines>) -> Arc<Pipeline> {
             poll: Duration::from_secs(1),
             max_audio_seconds: settings.max_audio_seconds,
         },
+        messaging: Some(switchboard_pipeline::sms::Messaging::new(
+            Arc::new(context.keyring.clone()),
+            settings.platform_twilio(),
+            &settings.twilio_api_url,
+        )),
     })
 }
 

@@ -291,13 +291,14 @@ pub async fn finish(
     let mut tx = state.db.write(scope).await?;
     live_calls::start(&mut tx, call.call_sid, call.from, call.to).await?;
     let first = live_calls::finish(&mut tx, call.call_sid, status, duration_seconds).await?;
-    // A completed call goes to the pipeline (its dashboard record) and into caller memory, in
-    // this transaction: the final status and the hand-off commit together or not at all.
+    // A completed call goes to the pipeline (its dashboard record), into caller memory and, when
+    // it promised one, to an SMS follow-up, in this transaction: the final status and the hand-off commit together or not at all.
     if first && status == "completed" {
         let live = live_calls::get(&mut tx, call.call_sid)
             .await?
             .ok_or(switchboard_store::StoreError::NotFound("live call"))?;
-        ingest::accept_live(&mut tx, call.call_sid, hand_off_meta(&live)).await?;
+        let call_id = ingest::accept_live(&mut tx, call.call_sid, hand_off_meta(&live)).await?;
+        super::follow_up::queue_sms(&mut tx, &live, &call_id).await?;
     }
     tx.commit().await?;
     if first {

@@ -4,6 +4,7 @@
 //! another's caller, and any change to settings or knowledge bumps the revision.
 
 pub mod conversation;
+pub mod follow_up;
 pub use switchboard_receptionist::documents;
 
 use std::collections::HashMap;

@@ -93,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(receptionist::list_calls))
         .routes(routes!(receptionist::get_call))
+        .routes(routes!(receptionist::retry_sms))
         .routes(routes!(platform::list_numbers))
         .routes(routes!(platform::assign_number, platform::release_number))
         .routes(routes!(platform::publish_template))

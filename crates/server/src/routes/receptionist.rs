@@ -16,8 +16,9 @@ use switchboard_receptionist::ReceptionistSettings;
 use switchboard_receptionist::readiness::{self, Readiness};
 use switchboard_store::clock::now_ms;
 use switchboard_store::repo::live_calls::{self, LiveCall, Turn};
+use switchboard_store::repo::sms::{self, SMS_JOB, SmsMessage};
 use switchboard_store::repo::{phone_numbers, receptionist, templates};
-use switchboard_store::{StoreError, TenantTx};
+use switchboard_store::{StoreError, TenantTx, queue};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, AppJson, ErrorBody};
@@ -458,6 +459,9 @@ pub struct CallLog {
     #[serde(flatten)]
     pub call: LiveCall,
     pub turns: Vec<Turn>,
+    /// The SMS follow-up the call promised, if any: `queued`, `sent` (with Twilio's message
+    /// sid), `skipped` or `failed`, with the reason in `error`.
+    pub sms: Option<SmsMessage>,
 }
 
 #[utoipa::path(get, path = "/api/v1/receptionist/calls/{call_sid}", tag = "receptionist",
@@ -473,6 +477,38 @@ pub async fn get_call(
         .await?
         .ok_or_else(|| ApiError::not_found("call"))?;
     let turns = live_calls::turns(&mut tx, &call_sid).await?;
+    let sms = sms::for_call_sid(&mut tx, &call_sid).await?;
     tx.commit().await?;
-    Ok(Json(CallLog { call, turns }))
+    Ok(Json(CallLog { call, turns, sms }))
+}
+
+#[utoipa::path(post, path = "/api/v1/receptionist/calls/{call_sid}/sms/retry", tag = "receptionist",
+    params(("call_sid" = String, Path, description = "Twilio CallSid")),
+    responses((status = 202, description = "the failed follow-up is queued again", body = Object),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "the follow-up has not failed", body = ErrorBody)))]
+pub async fn retry_sms(
+    State(state): State<AppState>,
+    auth: TenantAuth,
+    Path(call_sid): Path<String>,
+) -> ApiResult<(StatusCode, Json<SmsMessage>)> {
+    auth.admin()?;
+    let mut tx = state.db.write(&auth.0).await?;
+    let message = sms::for_call_sid(&mut tx, &call_sid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("SMS follow-up"))?;
+    if !sms::requeue(&mut tx, &message.call_id).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_failed",
+            format!("the SMS follow-up is {}, not failed", message.status),
+        ));
+    }
+    queue::requeue(&mut tx, SMS_JOB, &message.call_id).await?;
+    let message = sms::get(&mut tx, &message.call_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("SMS follow-up"))?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %auth.0.tenant(), call.sid = %call_sid, "failed SMS follow-up queued again");
+    Ok((StatusCode::ACCEPTED, Json(message)))
 }

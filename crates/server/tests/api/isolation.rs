@@ -359,6 +359,25 @@ async fn a_deleted_tenant_leaves_no_row_object_or_credential_behind() {
             at: 0,
         };
         live_calls::add_turn(&mut tx, "CA1", &turn).await.unwrap();
+        // …and the text it promised.
+        let message = switchboard_store::repo::sms::SmsMessage {
+            call_id: "live-CA1".into(),
+            call_sid: "CA1".into(),
+            scenario_id: "text_me".into(),
+            to_number: "+14155550100".into(),
+            from_number: number.into(),
+            body: "our hours".into(),
+            status: "skipped".into(),
+            provider_sid: None,
+            error: Some("not sent in this test".into()),
+            created_at: 0,
+            sent_at: None,
+        };
+        assert!(
+            switchboard_store::repo::sms::add(&mut tx, &message)
+                .await
+                .unwrap()
+        );
         tx.commit().await.unwrap();
         // Caller memory: a processed call fills every memory table.
         let processed = app

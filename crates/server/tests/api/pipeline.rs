@@ -55,6 +55,7 @@ pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>)
             lease: Duration::from_secs(60),
             ..PipelineSettings::default()
         },
+        messaging: None,
     }
 }
 

@@ -1125,3 +1125,350 @@ async fn the_language_model_is_told_what_memory_knows_of_the_caller() {
         "{system}"
     );
 }
+
+/// What the fake Messages API received: (account sid, Authorization header, form fields).
+type Received = (String, String, Vec<(String, String)>);
+
+/// A loopback server speaking Twilio's Messages API. It records each request and answers from
+/// `script` in order (status, JSON body), then 201 with a message sid, as Twilio does.
+#[derive(Clone)]
+struct FakeTwilio {
+    url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+const MESSAGE_SID: &str = "SM00000000000000000000000000000001";
+
+impl FakeTwilio {
+    fn start(script: Vec<(StatusCode, serde_json::Value)>) -> FakeTwilio {
+        use axum::extract::{Form, Path, State};
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+            std::sync::Arc<
+                std::sync::Mutex<std::collections::VecDeque<(StatusCode, serde_json::Value)>>,
+            >,
+        );
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared: Shared = (
+            received.clone(),
+            std::sync::Arc::new(std::sync::Mutex::new(script.into())),
+        );
+        let router = axum::Router::new()
+            .route(
+                "/2010-04-01/Accounts/{sid}/Messages.json",
+                axum::routing::post(
+                    |State((received, script)): State<Shared>,
+                     Path(sid): Path<String>,
+                     headers: http::HeaderMap,
+                     Form(form): Form<Vec<(String, String)>>| async move {
+                        let auth = headers
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        received.lock().unwrap().push((sid, auth, form));
+                        let (status, body) = script.lock().unwrap().pop_front().unwrap_or((
+                            StatusCode::CREATED,
+                            json!({"sid": MESSAGE_SID, "status": "queued"}),
+                        ));
+                        (status, axum::Json(body))
+                    },
+                ),
+            )
+            .with_state(shared);
+        FakeTwilio {
+            url: crate::pipeline::support::serve_on_loopback(router),
+            received,
+        }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+fn form_field(form: &[(String, String)], name: &str) -> String {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn basic_auth(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// Gives the tenant a scenario promising a text, has a caller ask for it on `call_sid`, and
+/// completes the call (the status callback delivered twice).
+async fn call_asking_for_a_text(app: &TestApp, tenant: &TestTenant, call_sid: &str) {
+    let view = app.get("/api/v1/receptionist", &tenant.admin_token).await;
+    let mut settings = view.body["settings"].clone();
+    let scenarios = settings["scenarios"].as_array_mut().unwrap();
+    if !scenarios.iter().any(|s| s["id"] == "text_prices") {
+        scenarios.push(json!({
+            "id": "text_prices", "category": "follow_up", "triggers": ["text me the price"],
+            "reply": "I will text you our prices after this call.", "action": "send_sms",
+            "sms": "{company_name}: a service call is {service_call_price}. We are open {business_hours}. Ask for {nobody_set_this}."
+        }));
+        let put = app
+            .call(
+                "PUT",
+                "/api/v1/receptionist",
+                Auth::Bearer(&tenant.admin_token),
+                Some(settings),
+            )
+            .await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    }
+    say_hello(app, call_sid, A_NUMBER).await;
+    let said = say(
+        app,
+        call_sid,
+        A_NUMBER,
+        1,
+        "Could you text me the price please?",
+    )
+    .await;
+    assert_eq!(said.text, "I will text you our prices after this call.");
+    let status = params(
+        call_sid,
+        A_NUMBER,
+        &[("CallStatus", "completed"), ("CallDuration", "20")],
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            webhook(app, "/twilio/status", &status).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+/// A pipeline whose worker sends messages through `twilio`, from the platform's account unless
+/// the tenant has its own.
+fn messaging_pipeline(
+    app: &TestApp,
+    twilio: &FakeTwilio,
+) -> Option<switchboard_pipeline::worker::Pipeline> {
+    let data = crate::pipeline::support::models_data_dir()?;
+    let files = switchboard_engines::models::ModelFiles::under(&data);
+    let mut pipeline = crate::pipeline::pipeline(
+        app,
+        "/nonexistent/ggml.bin".into(),
+        Some(files.minilm_dir()),
+    );
+    pipeline.messaging = Some(switchboard_pipeline::sms::Messaging::new(
+        app.keyring.clone(),
+        Some(switchboard_store::auth::twilio::PlatformTwilio {
+            account_sid: Some(PLATFORM_SID.into()),
+            auth_token: PLATFORM_TOKEN.to_owned().into(),
+        }),
+        &twilio.url,
+    ));
+    Some(pipeline)
+}
+
+async fn call_log(app: &TestApp, tenant: &TestTenant, call_sid: &str) -> serde_json::Value {
+    let log = app
+        .get(
+            &format!("/api/v1/receptionist/calls/{call_sid}"),
+            &tenant.member_token,
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    log.body
+}
+
+#[tokio::test]
+async fn a_promised_text_is_sent_through_twilio_once_after_the_call() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let b = plumber(&app, "tenant-b", B_NUMBER, "Bob's Heating").await;
+    let twilio = FakeTwilio::start(Vec::new());
+    let Some(pipeline) = messaging_pipeline(&app, &twilio) else {
+        return;
+    };
+    call_asking_for_a_text(&app, &a, "CA-SMS").await;
+    assert_eq!(app.count_rows("sms_messages", "tenant-a").await, 1);
+    assert_eq!(
+        call_log(&app, &a, "CA-SMS").await["sms"]["status"],
+        "queued"
+    );
+
+    // transcribe, enrich, analyse, publish, remember, sms.
+    assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 6);
+    assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 0);
+    let received = twilio.received();
+    assert_eq!(received.len(), 1, "one message, sent once: {received:?}");
+    let (sid, auth, form) = &received[0];
+    assert_eq!(sid, PLATFORM_SID);
+    assert_eq!(auth, &basic_auth(PLATFORM_SID, PLATFORM_TOKEN));
+    assert_eq!(form_field(form, "To"), CALLER);
+    assert_eq!(form_field(form, "From"), A_NUMBER);
+    // Filled from the tenant's variables; the sentence needing an unset one is left out.
+    assert_eq!(
+        form_field(form, "Body"),
+        "Joe's Plumbing: a service call is $125. We are open Monday to Friday, 8 to 5."
+    );
+    let log = call_log(&app, &a, "CA-SMS").await;
+    assert_eq!(log["sms"]["status"], "sent", "{log}");
+    assert_eq!(log["sms"]["provider_sid"], MESSAGE_SID);
+    assert_eq!(log["sms"]["to_number"], CALLER);
+    assert!(log["sms"]["error"].is_null(), "{log}");
+
+    // Another tenant sees neither the call nor its message, and cannot resend it.
+    let other = app
+        .get("/api/v1/receptionist/calls/CA-SMS", &b.member_token)
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let retry = app
+        .call(
+            "POST",
+            "/api/v1/receptionist/calls/CA-SMS/sms/retry",
+            Auth::Bearer(&b.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::NOT_FOUND, "{}", retry.text);
+    assert_eq!(app.count_rows("sms_messages", "tenant-b").await, 0);
+    // A message that was sent is not sent again.
+    let retry = app
+        .call(
+            "POST",
+            "/api/v1/receptionist/calls/CA-SMS/sms/retry",
+            Auth::Bearer(&a.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::CONFLICT, "{}", retry.text);
+    assert_eq!(retry.body["error"]["code"], "not_failed", "{}", retry.text);
+}
+
+#[tokio::test]
+async fn a_refused_text_fails_with_twilios_reason_and_an_admin_can_send_it_again() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    // Twilio's answer to an unreachable number: 400 with its error code and message.
+    let twilio = FakeTwilio::start(vec![(
+        StatusCode::BAD_REQUEST,
+        json!({"code": 21211, "message": "The 'To' number +14155550199 is not a valid phone number.",
+               "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
+    )]);
+    let Some(pipeline) = messaging_pipeline(&app, &twilio) else {
+        return;
+    };
+    call_asking_for_a_text(&app, &a, "CA-SMS-400").await;
+    assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 6);
+    assert_eq!(twilio.received().len(), 1, "a refusal is not retried");
+    let log = call_log(&app, &a, "CA-SMS-400").await;
+    assert_eq!(log["sms"]["status"], "failed", "{log}");
+    let error = log["sms"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("(400)")
+            && error.contains("not a valid phone number")
+            && error.contains("code 21211"),
+        "{error}"
+    );
+    assert!(!error.contains(PLATFORM_TOKEN), "{error}");
+    // The call itself is published: its follow-up failing does not fail it.
+    let calls = app.get("/api/v1/calls", &a.member_token).await;
+    let call = &calls.body[0];
+    assert_eq!(call["status"], "published", "{}", calls.text);
+    let detail = app
+        .get(
+            &format!("/api/v1/calls/{}", call["id"].as_str().unwrap()),
+            &a.member_token,
+        )
+        .await;
+    let job = detail.body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["kind"] == "sms")
+        .cloned()
+        .unwrap();
+    assert_eq!(job["state"], "dead", "{job}");
+
+    // Members cannot resend; an admin can, and it goes out once.
+    let retry = app
+        .call(
+            "POST",
+            "/api/v1/receptionist/calls/CA-SMS-400/sms/retry",
+            Auth::Bearer(&a.member_token),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::FORBIDDEN);
+    let retry = app
+        .call(
+            "POST",
+            "/api/v1/receptionist/calls/CA-SMS-400/sms/retry",
+            Auth::Bearer(&a.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::ACCEPTED, "{}", retry.text);
+    assert_eq!(retry.body["status"], "queued");
+    assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 1);
+    assert_eq!(twilio.received().len(), 2);
+    let log = call_log(&app, &a, "CA-SMS-400").await;
+    assert_eq!(log["sms"]["status"], "sent", "{log}");
+    assert!(log["sms"]["error"].is_null(), "{log}");
+}
+
+#[tokio::test]
+async fn a_throttled_text_is_retried_from_the_tenants_own_account() {
+    let app = app().await;
+    let a = plumber(&app, "tenant-a", A_NUMBER, "Joe's Plumbing").await;
+    let twilio = FakeTwilio::start(vec![(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"code": 20429, "message": "Too Many Requests", "status": 429}),
+    )]);
+    let Some(pipeline) = messaging_pipeline(&app, &twilio) else {
+        return;
+    };
+    call_asking_for_a_text(&app, &a, "CA-SMS-429").await;
+    // The tenant brings its own account after the call: the message goes out from it.
+    let stored = app
+        .call(
+            "PUT",
+            "/api/v1/credentials/twilio",
+            Auth::Bearer(&a.admin_token),
+            Some(json!({ "auth_token": "tenant-a-token", "account_sid": "AC_TENANT_A" })),
+        )
+        .await;
+    assert!(stored.status.is_success(), "{}", stored.text);
+    assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 6);
+    let log = call_log(&app, &a, "CA-SMS-429").await;
+    assert_eq!(
+        log["sms"]["status"], "queued",
+        "waiting for its retry: {log}"
+    );
+    assert!(
+        log["sms"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Too Many Requests"),
+        "{log}"
+    );
+    // The first retry waits out its backoff (2 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while pipeline.run_until_idle("sms-test").await.unwrap() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the throttled message was never retried"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let received = twilio.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    for (sid, auth, _) in &received {
+        assert_eq!(sid, "AC_TENANT_A");
+        assert_eq!(auth, &basic_auth("AC_TENANT_A", "tenant-a-token"));
+    }
+    let log = call_log(&app, &a, "CA-SMS-429").await;
+    assert_eq!(log["sms"]["status"], "sent", "{log}");
+}

@@ -37,6 +37,7 @@ impl Backend {
 /// The tables that hold tenant data, in the order a purge deletes them (children first). A test
 /// checks this list against the live catalog, so a new tenant table cannot be forgotten here.
 pub const TENANT_TABLES: &[&str] = &[
+    "sms_messages",
     "memories",
     "call_summaries",
     "caller_profiles",

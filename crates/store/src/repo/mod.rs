@@ -13,6 +13,7 @@ pub mod results;
 pub(crate) mod rollups;
 pub mod secrets;
 pub mod sessions;
+pub mod sms;
 pub mod syncs;
 pub mod templates;
 pub mod tenants;
