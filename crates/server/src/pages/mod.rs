@@ -1,10 +1,11 @@
 //! Server-rendered pages: sign-in and sign-out, and the dashboard (SPEC §5) — overview, agent
-//! explorer and agent detail, calls list and call detail, admin settings. Pages read the same
+//! explorer and agent detail, calls list and call detail, the caller directory, admin settings. Pages read the same
 //! structs as the JSON API, render charts as SVG on the server and work without JavaScript.
 //! Form posts carry a CSRF token: the login form by double submit (cookie + field), signed-in
 //! forms the session's token.
 
 mod agents;
+mod callers;
 mod calls;
 pub mod charts;
 mod format;
@@ -100,6 +101,8 @@ pub fn router() -> Router<AppState> {
         .route("/agents", get(agents::list))
         .route("/agents.csv", get(agents::export))
         .route("/agents/{id}", get(agents::detail))
+        .route("/callers", get(callers::list))
+        .route("/callers/{user_id}", get(callers::detail))
         .route("/calls", get(calls::list))
         .route("/calls.csv", get(calls::export))
         .route("/calls/{id}", get(calls::detail))

@@ -49,7 +49,7 @@ pub struct Nav {
     pub role: String,
     pub admin: bool,
     pub csrf: String,
-    /// `overview`, `agents`, `calls` or `settings`.
+    /// `overview`, `agents`, `calls`, `callers` or `settings`.
     pub active: &'static str,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 mod audit;
+pub mod callers;
 pub mod calls;
 pub mod config;
 mod credentials;
@@ -97,6 +98,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(platform::list_numbers))
         .routes(routes!(platform::assign_number, platform::release_number))
         .routes(routes!(platform::publish_template))
+        .routes(routes!(callers::list))
+        .routes(routes!(callers::get, callers::forget))
         .routes(routes!(memory::legacy_store))
         .routes(routes!(memory::add))
         .routes(routes!(memory::list))

@@ -8,6 +8,7 @@ mod harness;
 
 mod auth_sessions;
 mod browser;
+mod callers;
 mod calls;
 mod dashboard;
 mod ingest;

@@ -237,30 +237,34 @@ pub async fn summary(tx: &mut TenantTx, call_id: &str) -> StoreResult<Option<Cal
     row.as_ref().map(summary_from_row).transpose()
 }
 
+/// The columns [`profile_from_row`] reads.
+pub(crate) const PROFILE_COLUMNS: &str =
+    "user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at";
+
+pub(crate) fn profile_from_row(row: &AnyRow) -> StoreResult<CallerProfile> {
+    let fields: String = row.try_get("fields")?;
+    Ok(CallerProfile {
+        user_id: row.try_get("user_id")?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|_| StoreError::Corrupt("a caller profile's fields".into()))?,
+        quick_bio: row.try_get("quick_bio")?,
+        calls: row.try_get("calls")?,
+        first_seen: row.try_get("first_seen")?,
+        last_seen: row.try_get("last_seen")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
 pub async fn profile(tx: &mut TenantTx, user_id: &str) -> StoreResult<Option<CallerProfile>> {
     let tenant = tx.tenant().clone();
-    let row = sqlx::query(
-        "SELECT user_id, fields, quick_bio, calls, first_seen, last_seen, updated_at \
-         FROM caller_profiles WHERE tenant_id = $1 AND user_id = $2",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PROFILE_COLUMNS} FROM caller_profiles WHERE tenant_id = $1 AND user_id = $2"
+    )))
     .bind(tenant.as_str())
     .bind(user_id)
     .fetch_optional(tx.conn())
     .await?;
-    row.map(|row| {
-        let fields: String = row.try_get("fields")?;
-        Ok(CallerProfile {
-            user_id: row.try_get("user_id")?,
-            fields: serde_json::from_str(&fields)
-                .map_err(|_| StoreError::Corrupt("a caller profile's fields".into()))?,
-            quick_bio: row.try_get("quick_bio")?,
-            calls: row.try_get("calls")?,
-            first_seen: row.try_get("first_seen")?,
-            last_seen: row.try_get("last_seen")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(profile_from_row).transpose()
 }
 
 /// Writes the caller's profile (one per tenant × caller).

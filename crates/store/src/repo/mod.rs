@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod callers;
 pub mod calls;
 pub mod live_calls;
 pub mod memory;
