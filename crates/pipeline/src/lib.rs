@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod parties;
 pub mod qa;
 pub mod record;
+pub mod redact;
 pub mod sentiment;
 pub mod sms;
 pub mod stage;

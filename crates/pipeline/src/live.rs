@@ -141,7 +141,20 @@ fn conversation(turns: &[Turn]) -> Option<Conversation> {
 /// (withheld, "anonymous") has no memory to keep; the job ends with a note in the log.
 pub(crate) async fn remember(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), StageError> {
     let call = crate::stages::load_call(pipeline, job).await?;
-    let (live, turns) = live_rows(pipeline, job, &call).await?;
+    let (live, mut turns) = live_rows(pipeline, job, &call).await?;
+    // A tenant that redacts transcripts keeps card numbers and the like out of memory too.
+    let objects = pipeline.storage.tenant(&job.scope)?;
+    let entities = crate::stages::ai_config(&objects)
+        .await?
+        .redaction
+        .active()
+        .to_vec();
+    if !entities.is_empty() {
+        for turn in &mut turns {
+            turn.caller_text = crate::redact::redact(&turn.caller_text, &entities).0;
+            turn.reply = crate::redact::redact(&turn.reply, &entities).0;
+        }
+    }
     if !valid_user_id(&live.from_number) {
         tracing::info!(tenant.id = %job.scope.tenant(), call_sid = %live.call_sid, "caller number withheld or not E.164; nothing to remember");
         return finish(pipeline, job).await;

@@ -96,6 +96,9 @@ pub struct EnrichedCall {
     /// Wall time of the transcribe stage, carried for provenance.
     pub transcribe_ms: u64,
     pub elapsed_ms: u64,
+    /// Set when the tenant redacts PII: the utterance texts above are redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<crate::redact::Applied>,
 }
 
 /// Who and when, from the provider metadata and the tenant's agent domains and numbers.
@@ -134,6 +137,9 @@ pub struct Provenance {
     pub analyse_ms: u64,
     pub model_tokens: u64,
     pub analysed_at: String,
+    /// Set when the transcript was redacted (SPEC §4.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<crate::redact::Applied>,
 }
 
 /// `results/<t>/final/v1.0/<call_id>.json`: the full analysed call record.

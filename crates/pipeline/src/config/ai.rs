@@ -20,6 +20,38 @@ pub struct AiConfig {
     pub model: ModelChoice,
     #[serde(default)]
     pub agents: AgentDirectory,
+    #[serde(default)]
+    pub redaction: Redaction,
+}
+
+/// PII redaction of transcripts (SPEC §4.3; `crate::redact`): off unless enabled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Redaction {
+    #[serde(default)]
+    pub enabled: bool,
+    /// What is redacted; all of them unless listed.
+    #[serde(default = "all_entities")]
+    pub entities: Vec<crate::redact::Entity>,
+}
+
+impl Default for Redaction {
+    fn default() -> Self {
+        Redaction {
+            enabled: false,
+            entities: all_entities(),
+        }
+    }
+}
+
+impl Redaction {
+    /// The entities to redact; empty when redaction is off.
+    pub fn active(&self) -> &[crate::redact::Entity] {
+        if self.enabled { &self.entities } else { &[] }
+    }
+}
+
+fn all_entities() -> Vec<crate::redact::Entity> {
+    crate::redact::Entity::ALL.to_vec()
 }
 
 fn english() -> String {
@@ -63,6 +95,7 @@ const FIELDS: &[&str] = &[
     "summary_sentences",
     "model",
     "agents",
+    "redaction",
 ];
 
 impl AiConfig {
@@ -81,6 +114,12 @@ impl AiConfig {
             &raw["agents"],
             &["domains", "numbers"],
             "agents",
+            &mut problems,
+        );
+        unknown_fields(
+            &raw["redaction"],
+            &["enabled", "entities"],
+            "redaction",
             &mut problems,
         );
         let config: AiConfig = match serde_json::from_value(raw) {
@@ -126,6 +165,12 @@ impl AiConfig {
                     "agents.numbers[{i}]: \"{number}\" is not a phone number (digits, optional leading +)"
                 ));
             }
+        }
+        if config.redaction.enabled && config.redaction.entities.is_empty() {
+            problems.push(
+                "redaction.entities: list at least one of \"email\", \"card\", \"number\" (or leave it out for all three)"
+                    .into(),
+            );
         }
         if problems.is_empty() {
             Ok(config)
@@ -178,5 +223,30 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("gpt"), "{err}");
+    }
+
+    #[test]
+    fn redaction_is_off_by_default_and_validated() {
+        let base = r#""version": 1, "summary_instructions": "a", "next_steps_instructions": "b""#;
+        let parse = |extra: &str| AiConfig::parse(format!("{{{base}{extra}}}").as_bytes());
+        assert!(parse("").unwrap().redaction.active().is_empty());
+        let on = parse(r#", "redaction": {"enabled": true}"#).unwrap();
+        assert_eq!(on.redaction.active(), crate::redact::Entity::ALL);
+        let some = parse(r#", "redaction": {"enabled": true, "entities": ["email"]}"#).unwrap();
+        assert_eq!(some.redaction.active(), [crate::redact::Entity::Email]);
+        let off = parse(r#", "redaction": {"enabled": false, "entities": ["email"]}"#).unwrap();
+        assert!(off.redaction.active().is_empty());
+        let err = parse(r#", "redaction": {"enabled": true, "entities": [], "mask": "*"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("redaction: unknown field \"mask\""), "{err}");
+        assert!(
+            err.contains("redaction.entities: list at least one"),
+            "{err}"
+        );
+        let err = parse(r#", "redaction": {"enabled": true, "entities": ["ssn"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ssn"), "{err}");
     }
 }

@@ -76,6 +76,7 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
             analysed_at: OffsetDateTime::now_utc()
                 .format(&Rfc3339)
                 .unwrap_or_default(),
+            redaction: enriched.redaction.clone(),
         },
         transcript: enriched.utterances,
         sentiment: enriched.sentiment,

@@ -22,4 +22,5 @@ mod postgres;
 mod provider_sim;
 mod queue;
 mod receptionist;
+mod redaction;
 mod secrets;

@@ -142,7 +142,7 @@ const QA_CONFIG: &str = r#"{
   ]
 }"#;
 
-async fn put_config(
+pub(crate) async fn put_config(
     app: &TestApp,
     token: &str,
     which: &str,
@@ -791,6 +791,7 @@ async fn a_hosted_model_writes_the_summary_and_answers_llm_rules() {
         utterances: enriched,
         transcribe_ms: 0,
         elapsed_ms: 0,
+        redaction: None,
     };
     let objects = app.storage.tenant(&scope).unwrap();
     objects

@@ -13,11 +13,11 @@ use crate::harness::{Auth, Response, TestApp, TestTenant};
 const PUBLIC: &str = "https://switchboard.test";
 const PLATFORM_SID: &str = "AC00000000000000000000000000000001";
 const PLATFORM_TOKEN: &str = "platform-auth-token";
-const A_NUMBER: &str = "+18005550101";
-const B_NUMBER: &str = "+18005550202";
-const CALLER: &str = "+14155550199";
+pub(crate) const A_NUMBER: &str = "+18005550101";
+pub(crate) const B_NUMBER: &str = "+18005550202";
+pub(crate) const CALLER: &str = "+14155550199";
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     TestApp::builder()
         .public_url(PUBLIC)
         .platform_twilio(PLATFORM_SID, PLATFORM_TOKEN)
@@ -25,7 +25,7 @@ async fn app() -> TestApp {
         .await
 }
 
-fn params(call_sid: &str, to: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn params(call_sid: &str, to: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut list: Vec<(String, String)> = [
         ("AccountSid", PLATFORM_SID),
         ("CallSid", call_sid),
@@ -59,14 +59,14 @@ async fn post_signed(
         .await
 }
 
-async fn webhook(app: &TestApp, path: &str, sent: &[(String, String)]) -> Response {
+pub(crate) async fn webhook(app: &TestApp, path: &str, sent: &[(String, String)]) -> Response {
     let sig = signature(PLATFORM_TOKEN, &format!("{PUBLIC}{path}"), sent);
     post_signed(app, path, sent, Some(sig)).await
 }
 
 /// What the receptionist said, and what it does next.
 #[derive(Debug, PartialEq)]
-struct Said {
+pub(crate) struct Said {
     text: String,
     next: Option<String>,
     dial: Option<String>,
@@ -110,7 +110,7 @@ fn said(response: &Response) -> Said {
     out
 }
 
-async fn say(app: &TestApp, call_sid: &str, to: &str, turn: i64, speech: &str) -> Said {
+pub(crate) async fn say(app: &TestApp, call_sid: &str, to: &str, turn: i64, speech: &str) -> Said {
     let path = format!("/twilio/gather?turn={turn}");
     let sent = params(
         call_sid,
@@ -133,7 +133,7 @@ async fn assign(app: &TestApp, tenant: &str, number: &str) {
 }
 
 /// A plumbing tenant set up through the API: template, variables, escalation number, knowledge.
-async fn plumber(app: &TestApp, id: &str, number: &str, company: &str) -> TestTenant {
+pub(crate) async fn plumber(app: &TestApp, id: &str, number: &str, company: &str) -> TestTenant {
     let tenant = app.tenant(id).await;
     let cloned = app
         .post(
@@ -285,7 +285,7 @@ async fn a_call_is_answered_by_knowledge_scenarios_urgency_and_fallback_in_order
     assert_eq!(calls.body.as_array().unwrap().len(), 3);
 }
 
-async fn say_hello(app: &TestApp, call_sid: &str, to: &str) -> Said {
+pub(crate) async fn say_hello(app: &TestApp, call_sid: &str, to: &str) -> Said {
     said(
         &webhook(
             app,
