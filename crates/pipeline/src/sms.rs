@@ -106,17 +106,9 @@ pub async fn send(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), StageErro
 /// Returns whether the job is dead.
 pub async fn fail(pipeline: &Pipeline, job: &ClaimedJob, error: &StageError) -> StoreResult<bool> {
     let mut tx = pipeline.db.write(&job.scope).await?;
-    let dead = queue::fail_in(
-        &mut tx,
-        job,
-        &error.reason,
-        queue::backoff(job.attempts),
-        error.permanent,
-    )
-    .await?;
+    let dead = crate::worker::record_failure_in(&mut tx, job, SMS_JOB, error).await?;
     sms::note_failure(&mut tx, &job.call_id, &error.reason, dead).await?;
     tx.commit().await?;
-    tracing::warn!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = SMS_JOB, attempt = job.attempts, dead, reason = %error.reason, "stage failed");
     Ok(dead)
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use switchboard_store::queue::{self, ClaimedJob};
 use switchboard_store::repo::calls;
-use switchboard_store::{Db, Storage, StoreResult};
+use switchboard_store::{Db, Storage, StoreResult, TenantTx};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -152,19 +152,11 @@ impl Pipeline {
         fails_call: bool,
     ) -> StoreResult<bool> {
         let mut tx = self.db.write(&job.scope).await?;
-        let dead = queue::fail_in(
-            &mut tx,
-            job,
-            &error.reason,
-            queue::backoff(job.attempts),
-            error.permanent,
-        )
-        .await?;
+        let dead = record_failure_in(&mut tx, job, stage, &error).await?;
         if dead && fails_call {
             calls::set_failed(&mut tx, &job.call_id, stage, &error.reason, job.attempts).await?;
         }
         tx.commit().await?;
-        tracing::warn!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage, attempt = job.attempts, dead, reason = %error.reason, "stage failed");
         Ok(dead)
     }
 
@@ -216,4 +208,24 @@ impl Pipeline {
             let _ = handle.await;
         }
     }
+}
+
+/// Records a failed attempt of `job` in `tx`: back to the queue with the job's backoff, or dead
+/// (refused for good, or out of attempts). Returns whether it is dead.
+pub(crate) async fn record_failure_in(
+    tx: &mut TenantTx,
+    job: &ClaimedJob,
+    stage: &str,
+    error: &StageError,
+) -> StoreResult<bool> {
+    let dead = queue::fail_in(
+        tx,
+        job,
+        &error.reason,
+        queue::backoff(job.attempts),
+        error.permanent,
+    )
+    .await?;
+    tracing::warn!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage, attempt = job.attempts, dead, reason = %error.reason, "stage failed");
+    Ok(dead)
 }

@@ -6,7 +6,6 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
-use switchboard_memory::caller::valid_user_id;
 use switchboard_memory::service::MemoryView;
 use switchboard_store::repo::callers::{self, CallerPage, Forgotten};
 use switchboard_store::repo::memory::{
@@ -14,6 +13,7 @@ use switchboard_store::repo::memory::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use super::memory::check_user_id;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::TenantAuth;
 use crate::state::AppState;
@@ -79,18 +79,6 @@ pub struct CallerDetail {
     /// Newest first, at most 50.
     #[schema(value_type = Vec<Object>)]
     pub memories: Vec<MemoryView>,
-}
-
-fn check_user_id(user_id: &str) -> ApiResult<()> {
-    if valid_user_id(user_id) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "invalid_user_id",
-            "the caller is named by their number in E.164 form, e.g. +15551234567",
-        ))
-    }
 }
 
 pub async fn load_caller(

@@ -64,7 +64,7 @@ impl MemoryAuth {
     }
 }
 
-fn check_user_id(user_id: &str) -> ApiResult<()> {
+pub(crate) fn check_user_id(user_id: &str) -> ApiResult<()> {
     if valid_user_id(user_id) {
         Ok(())
     } else {

@@ -5,22 +5,10 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{Auth, TestApp, TestTenant};
+use crate::memory::insurance_tenant;
 
 const JOHN: &str = "+14155550199";
 const MARIA: &str = "+14155550123";
-
-async fn insurance_tenant(app: &TestApp, id: &str) -> TestTenant {
-    let tenant = app.tenant(id).await;
-    let cloned = app
-        .post(
-            "/api/v1/receptionist/clone",
-            &tenant.admin_token,
-            json!({ "template_id": "insurance-agency" }),
-        )
-        .await;
-    assert_eq!(cloned.status, StatusCode::CREATED, "{}", cloned.text);
-    tenant
-}
 
 async fn process(app: &TestApp, tenant: &TestTenant, user_id: &str, call_id: &str, said: &[&str]) {
     let mut history =

@@ -9,7 +9,7 @@ use crate::harness::{Auth, TestApp, TestTenant};
 
 const CALLER: &str = "+14155550199";
 
-async fn insurance_tenant(app: &TestApp, id: &str) -> TestTenant {
+pub(crate) async fn insurance_tenant(app: &TestApp, id: &str) -> TestTenant {
     let tenant = app.tenant(id).await;
     let cloned = app
         .post(
