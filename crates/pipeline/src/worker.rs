@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use switchboard_store::queue::{self, ClaimedJob};
 use switchboard_store::repo::calls;
+use switchboard_store::repo::sms::SMS_JOB;
 use switchboard_store::{Db, Storage, StoreResult, TenantTx};
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -69,47 +70,8 @@ impl Pipeline {
         let Some(job) = queue::claim(&self.db, worker, self.settings.lease).await? else {
             return Ok(Worked::Idle);
         };
-        if job.kind == switchboard_store::repo::sms::SMS_JOB {
-            let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "sms", attempt = job.attempts);
-            return match crate::sms::send(self, &job).instrument(span).await {
-                Ok(()) => {
-                    tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "sms", "stage done");
-                    Ok(Worked::Done {
-                        stage: None,
-                        call_id: job.call_id,
-                    })
-                }
-                Err(error) => {
-                    let dead = crate::sms::fail(self, &job, &error).await?;
-                    Ok(Worked::Failed {
-                        kind: job.kind,
-                        call_id: job.call_id,
-                        dead,
-                    })
-                }
-            };
-        }
-        if job.kind == crate::live::REMEMBER_JOB {
-            let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", attempt = job.attempts);
-            return match crate::live::remember(self, &job).instrument(span).await {
-                Ok(()) => {
-                    tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = "remember", "stage done");
-                    Ok(Worked::Done {
-                        stage: None,
-                        call_id: job.call_id,
-                    })
-                }
-                Err(error) => {
-                    // Memory is beside the call's record, not a stage of it: a failure stays on
-                    // the job (retried, then dead with its reason) and the call keeps its state.
-                    let dead = self.record_failure(&job, &job.kind, error, false).await?;
-                    Ok(Worked::Failed {
-                        kind: job.kind,
-                        call_id: job.call_id,
-                        dead,
-                    })
-                }
-            };
+        if job.kind == crate::live::REMEMBER_JOB || job.kind == SMS_JOB {
+            return self.run_beside(job).await;
         }
         let Some(stage) = Stage::from_kind(&job.kind) else {
             let reason = format!("unknown job kind \"{}\"", job.kind);
@@ -137,6 +99,40 @@ impl Pipeline {
                 let dead = self.record_failure(&job, stage.kind(), error, true).await?;
                 Ok(Worked::Failed {
                     kind: stage.kind().to_owned(),
+                    call_id: job.call_id,
+                    dead,
+                })
+            }
+        }
+    }
+
+    /// Runs a job that works beside a call's record rather than as a stage of it (caller memory,
+    /// the SMS follow-up): a failure stays on the job — retried, then dead with its reason — and
+    /// the call keeps its state.
+    async fn run_beside(&self, job: ClaimedJob) -> StoreResult<Worked> {
+        let span = tracing::info_span!("job", tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = %job.kind, attempt = job.attempts);
+        let sms = job.kind == SMS_JOB;
+        let outcome = if sms {
+            crate::sms::send(self, &job).instrument(span).await
+        } else {
+            crate::live::remember(self, &job).instrument(span).await
+        };
+        match outcome {
+            Ok(()) => {
+                tracing::info!(tenant.id = %job.scope.tenant(), call.id = %job.call_id, stage = %job.kind, "stage done");
+                Ok(Worked::Done {
+                    stage: None,
+                    call_id: job.call_id,
+                })
+            }
+            Err(error) => {
+                let dead = if sms {
+                    crate::sms::fail(self, &job, &error).await?
+                } else {
+                    self.record_failure(&job, &job.kind, error, false).await?
+                };
+                Ok(Worked::Failed {
+                    kind: job.kind,
                     call_id: job.call_id,
                     dead,
                 })

@@ -21,6 +21,29 @@ pub enum ActionHook {
     HangUp,
 }
 
+impl ActionHook {
+    pub const ALL: [ActionHook; 6] = [
+        ActionHook::None,
+        ActionHook::Escalate,
+        ActionHook::OfferScheduling,
+        ActionHook::TakeMessage,
+        ActionHook::SendSms,
+        ActionHook::HangUp,
+    ];
+
+    /// The name stored on a turn and written in templates (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionHook::None => "none",
+            ActionHook::Escalate => "escalate",
+            ActionHook::OfferScheduling => "offer_scheduling",
+            ActionHook::TakeMessage => "take_message",
+            ActionHook::SendSms => "send_sms",
+            ActionHook::HangUp => "hang_up",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -229,6 +252,13 @@ mod tests {
                 "plumbing-hvac"
             ]
         );
+    }
+
+    #[test]
+    fn action_hook_names_are_their_serde_names() {
+        for hook in ActionHook::ALL {
+            assert_eq!(serde_json::to_value(hook).unwrap(), hook.as_str());
+        }
     }
 
     #[test]

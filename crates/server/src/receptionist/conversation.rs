@@ -90,10 +90,7 @@ fn turn_row(seq: i64, caller_text: &str, decision: &Decision, twiml: String) -> 
         source: decision.source.as_str().to_owned(),
         matched: decision.matched.clone(),
         score: f64::from(decision.score),
-        action: serde_json::to_value(decision.action)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        action: decision.action.as_str().to_owned(),
         twiml,
         at: now_ms(),
     }

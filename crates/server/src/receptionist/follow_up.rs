@@ -5,16 +5,19 @@
 
 use switchboard_receptionist::documents;
 use switchboard_receptionist::placeholders::{self, MISSING_FALLBACK};
+use switchboard_receptionist::template::ActionHook;
 use switchboard_store::repo::live_calls::{self, LiveCall};
 use switchboard_store::repo::sms::{self, SMS_JOB, SmsMessage};
 use switchboard_store::{StoreResult, TenantTx, queue};
 
-const SEND_SMS: &str = "send_sms";
-
 /// Queues the call's follow-up, if its conversation promised one; idempotent per call record.
 pub async fn queue_sms(tx: &mut TenantTx, live: &LiveCall, call_id: &str) -> StoreResult<()> {
     let turns = live_calls::turns(tx, &live.call_sid).await?;
-    let Some(turn) = turns.iter().rev().find(|t| t.action == SEND_SMS) else {
+    let Some(turn) = turns
+        .iter()
+        .rev()
+        .find(|t| t.action == ActionHook::SendSms.as_str())
+    else {
         return Ok(());
     };
     let Some((settings, _)) = documents::settings(tx).await? else {

@@ -388,16 +388,18 @@ pub async fn call_personality(
     call_id: &str,
 ) -> StoreResult<Option<PersonalityMetrics>> {
     let tenant = tx.tenant().clone();
-    let row = sqlx::query(
-        "SELECT call_id, sentiment, talkativeness, formality, patience, created_at \
-         FROM personality_metrics WHERE tenant_id = $1 AND call_id = $2",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {METRICS_COLUMNS} FROM personality_metrics WHERE tenant_id = $1 AND call_id = $2"
+    )))
     .bind(tenant.as_str())
     .bind(call_id)
     .fetch_optional(tx.conn())
     .await?;
     row.as_ref().map(metrics_from_row).transpose()
 }
+
+/// The columns [`metrics_from_row`] reads.
+const METRICS_COLUMNS: &str = "call_id, sentiment, talkativeness, formality, patience, created_at";
 
 fn metrics_from_row(row: &AnyRow) -> StoreResult<PersonalityMetrics> {
     Ok(PersonalityMetrics {
@@ -414,11 +416,10 @@ pub async fn personality_metrics(
     limit: i64,
 ) -> StoreResult<Vec<PersonalityMetrics>> {
     let tenant = tx.tenant().clone();
-    let rows = sqlx::query(
-        "SELECT call_id, sentiment, talkativeness, formality, patience, created_at \
-         FROM personality_metrics WHERE tenant_id = $1 AND user_id = $2 \
-         ORDER BY created_at DESC, call_id LIMIT $3",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {METRICS_COLUMNS} FROM personality_metrics WHERE tenant_id = $1 AND user_id = $2 \
+         ORDER BY created_at DESC, call_id LIMIT $3"
+    )))
     .bind(tenant.as_str())
     .bind(user_id)
     .bind(limit.clamp(1, MAX_LIST))
