@@ -9,6 +9,8 @@ use switchboard_engines::asr::SpeechToText;
 use switchboard_engines::embeddings::Embedder;
 use switchboard_engines::llm::LanguageModel;
 
+use crate::embedding_memo::EmbeddingMemo;
+
 type Builder<T> = Box<dyn Fn() -> Result<Arc<T>, String> + Send + Sync>;
 
 pub struct LazyEngine<T: ?Sized + Send + Sync + 'static> {
@@ -68,4 +70,6 @@ pub struct Engines {
     /// The platform's hosted or self-hosted model (`LLM_PROVIDER` openai/anthropic), used when a
     /// tenant's ai-config asks for it; `None` when the platform runs the embedded default.
     pub language_model: Option<LazyEngine<dyn LanguageModel>>,
+    /// Rubric example phrases already embedded, per tenant (see [`EmbeddingMemo`]).
+    pub rubric_vectors: EmbeddingMemo,
 }

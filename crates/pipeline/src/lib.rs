@@ -7,6 +7,7 @@
 //! [`live`] brings finished receptionist calls in (transcript from turns, caller memory).
 
 pub mod config;
+pub mod embedding_memo;
 pub mod engines;
 pub mod flat;
 pub mod live;

@@ -68,6 +68,9 @@ pub struct CallView<'a> {
     pub metrics: &'a ConversationMetrics,
     pub duration_ms: u64,
     pub embedder: Option<&'a dyn Embedder>,
+    /// Embeds the rubric's example phrases (the analyse stage passes one whose vectors outlive
+    /// the call); `embedder` when `None`.
+    pub rubric_embedder: Option<&'a dyn Embedder>,
     /// A hosted model for `llm` rules; `None` on the embedded default, whose local model is
     /// too weak to give verdicts.
     pub language_model: Option<&'a dyn LanguageModel>,
@@ -300,7 +303,10 @@ fn evaluate_rule(rule: &Rule, call: &CallView<'_>, tokens: &mut u64) -> Result<O
                 ));
             }
             let examples: Vec<&str> = examples.iter().map(String::as_str).collect();
-            let example_vectors = embedder.embed_batch(&examples)?;
+            let example_vectors = call
+                .rubric_embedder
+                .unwrap_or(embedder)
+                .embed_batch(&examples)?;
             let texts: Vec<&str> = scope.iter().map(|u| u.utterance.text.as_str()).collect();
             let vectors = embedder.embed_batch(&texts)?;
             let (best, similarity) = vectors

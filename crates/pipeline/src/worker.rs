@@ -11,7 +11,7 @@ use switchboard_store::queue::{self, ClaimedJob};
 use switchboard_store::repo::calls;
 use switchboard_store::repo::sms::SMS_JOB;
 use switchboard_store::{Db, Storage, StoreResult, TenantTx};
-use tokio::sync::watch;
+use tokio::sync::{Notify, Semaphore, watch};
 use tracing::Instrument;
 
 use crate::engines::Engines;
@@ -70,6 +70,11 @@ impl Pipeline {
         let Some(job) = queue::claim(&self.db, worker, self.settings.lease).await? else {
             return Ok(Worked::Idle);
         };
+        self.run_job(job).await
+    }
+
+    /// Runs a claimed job and records its outcome.
+    pub async fn run_job(&self, job: ClaimedJob) -> StoreResult<Worked> {
         if job.kind == crate::live::REMEMBER_JOB || job.kind == SMS_JOB {
             return self.run_beside(job).await;
         }
@@ -166,43 +171,69 @@ impl Pipeline {
     }
 
     /// `concurrency` workers until `shutdown` turns true; each finishes its job in hand first.
+    /// One dispatcher claims as many due jobs as there are idle workers, in one transaction
+    /// (`queue::claim_batch`), so a deep queue of short jobs costs one claim per batch rather
+    /// than one per job, and no claimed job waits for a worker. Jobs are leased to `name`.
     pub async fn run_workers(
         self: Arc<Self>,
         name: String,
         concurrency: usize,
-        shutdown: watch::Receiver<bool>,
+        mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut handles = Vec::new();
-        for i in 0..concurrency.max(1) {
-            let pipeline = self.clone();
-            let mut shutdown = shutdown.clone();
-            let worker = format!("{name}-{i}");
-            handles.push(tokio::spawn(async move {
-                loop {
-                    if *shutdown.borrow() {
-                        break;
+        let concurrency = concurrency.max(1);
+        let slots = Arc::new(Semaphore::new(concurrency));
+        // A finished stage usually queued the next one: an idle dispatcher looks again at once.
+        let finished = Arc::new(Notify::new());
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+                // A closed channel means nobody can ask for shutdown any more: stop now.
+                changed = shutdown.changed() => if changed.is_ok() { continue } else { break },
+            };
+            let mut permits = vec![first];
+            while let Ok(permit) = slots.clone().try_acquire_owned() {
+                permits.push(permit);
+            }
+            let idle = match queue::claim_batch(&self.db, &name, self.settings.lease, permits.len())
+                .await
+            {
+                Ok(jobs) => {
+                    let idle = jobs.is_empty();
+                    for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
+                        let (pipeline, finished) = (self.clone(), finished.clone());
+                        tokio::spawn(async move {
+                            if let Err(err) = pipeline.run_job(job).await {
+                                tracing::error!(error = %err, "the queue is unavailable");
+                            }
+                            drop(permit);
+                            finished.notify_one();
+                        });
                     }
-                    let idle = match pipeline.work_once(&worker).await {
-                        Ok(Worked::Idle) => true,
-                        Ok(_) => false,
-                        Err(err) => {
-                            tracing::error!(worker = %worker, error = %err, "the queue is unavailable");
-                            true
-                        }
-                    };
-                    if idle {
-                        tokio::select! {
-                            _ = tokio::time::sleep(pipeline.settings.poll) => {}
-                            _ = shutdown.changed() => {}
-                        }
-                    }
+                    idle
                 }
-                tracing::info!(worker = %worker, "worker stopped");
-            }));
+                Err(err) => {
+                    tracing::error!(worker = %name, error = %err, "the queue is unavailable");
+                    true
+                }
+            };
+            drop(permits);
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                    _ = finished.notified() => {}
+                    changed = shutdown.changed() => if changed.is_err() { break },
+                }
+            }
         }
-        for handle in handles {
-            let _ = handle.await;
-        }
+        // Graceful: every worker finishes the job in hand.
+        let _ = slots.acquire_many(concurrency as u32).await;
+        tracing::info!(worker = %name, "workers stopped");
     }
 }
 

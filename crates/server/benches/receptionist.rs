@@ -43,6 +43,7 @@ fn engines(models: Option<PathBuf>, llm: bool) -> Option<Arc<Engines>> {
     Some(Arc::new(Engines {
         asr: LazyEngine::new(|| Err("no speech-to-text in this benchmark".into())),
         sentiment: Arc::new(VaderSentiment::new()),
+        rubric_vectors: Default::default(),
         embedder: LazyEngine::new(move || {
             switchboard_engines::embeddings::minilm::MiniLm::load(&minilm)
                 .map(|m| Arc::new(m) as Arc<dyn Embedder>)

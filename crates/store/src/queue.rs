@@ -53,64 +53,93 @@ pub struct ClaimedJob {
 /// Leases the most overdue job of any tenant: a ready job whose time has come, or a running job
 /// whose lease expired (its worker died). `None` when nothing is due.
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option<ClaimedJob>> {
+    Ok(claim_batch(db, worker, lease, 1).await?.pop())
+}
+
+/// Leases up to `limit` due jobs of any tenant in one transaction, most overdue first: ready
+/// jobs whose time has come, then running jobs whose lease expired. Each is leased to `worker`
+/// as [`claim`] would lease it; a dispatcher hands them to its workers.
+pub async fn claim_batch(
+    db: &Db,
+    worker: &str,
+    lease: Duration,
+    limit: usize,
+) -> StoreResult<Vec<ClaimedJob>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
     let mut tx = db.begin_claim().await?;
     if db.backend() == Backend::Postgres {
         sqlx::query("SELECT set_config('app.queue_claim', 'on', true)")
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
     }
-    let pick = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // SQLite (one writer at a time) looks the rows up by rowid: its planner scans the whole
+    // table for a row-value `IN`. PostgreSQL skips rows other claimers hold.
+    let (key, columns, pick) = match db.backend() {
+        Backend::Postgres => ("(tenant_id, id)", "tenant_id, id", "FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => ("rowid", "rowid", ""),
     };
     // Ready jobs first, then jobs whose worker died (expired lease); each probe uses its own
     // partial index.
-    let mut row = None;
+    let mut rows = Vec::new();
     for due in [
         "state = 'ready' AND run_at <= $3 ORDER BY run_at",
         "state = 'running' AND lease_until < $3 ORDER BY lease_until",
     ] {
-        row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE (tenant_id, id) = (SELECT tenant_id, id FROM jobs WHERE {due} LIMIT 1 {pick}) \
-             RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
-        )))
-        .bind(worker)
-        .bind(now + lease.as_millis() as i64)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if row.is_some() {
+        let wanted = limit - rows.len();
+        if wanted == 0 {
             break;
         }
+        rows.extend(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+                 WHERE {key} IN (SELECT {columns} FROM jobs WHERE {due} LIMIT $4 {pick}) \
+                 RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
+            )))
+            .bind(worker)
+            .bind(now + lease.as_millis() as i64)
+            .bind(now)
+            .bind(wanted as i64)
+            .fetch_all(tx.conn())
+            .await?,
+        );
     }
-    let Some(row) = row else {
-        tx.commit().await?;
-        return Ok(None);
-    };
-    let tenant: String = row.try_get("tenant_id")?;
-    let tenant = TenantId::parse(&tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let record = tenants::get_with(&mut tx, &tenant)
-        .await?
-        .ok_or(StoreError::NotFound("tenant"))?;
+    let mut jobs = Vec::with_capacity(rows.len());
+    let mut modes = std::collections::HashMap::new();
+    for row in rows {
+        let tenant: String = row.try_get("tenant_id")?;
+        let tenant = TenantId::parse(&tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let storage_mode = match modes.get(&tenant) {
+            Some(mode) => *mode,
+            None => {
+                let record = tenants::get_with(tx.conn(), &tenant)
+                    .await?
+                    .ok_or(StoreError::NotFound("tenant"))?;
+                modes.insert(tenant.clone(), record.storage_mode);
+                record.storage_mode
+            }
+        };
+        jobs.push(ClaimedJob {
+            scope: TenantScope::new(
+                tenant,
+                Role::Member,
+                Actor::Service {
+                    name: format!("worker:{worker}"),
+                },
+                storage_mode,
+            ),
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            call_id: row.try_get("call_id")?,
+            attempts: row.try_get("attempts")?,
+            max_attempts: row.try_get("max_attempts")?,
+            worker: worker.to_owned(),
+        });
+    }
     tx.commit().await?;
-    Ok(Some(ClaimedJob {
-        scope: TenantScope::new(
-            tenant,
-            Role::Member,
-            Actor::Service {
-                name: format!("worker:{worker}"),
-            },
-            record.storage_mode,
-        ),
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        call_id: row.try_get("call_id")?,
-        attempts: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-        worker: worker.to_owned(),
-    }))
+    Ok(jobs)
 }
 
 /// Marks the job done, if this worker still holds it; `false` when the lease was lost (another

@@ -31,6 +31,7 @@ pub fn engines(settings: &Settings) -> anyhow::Result<Engines> {
     Ok(Engines {
         asr: LazyEngine::new(move || asr.clone().build().map_err(|e| e.to_string())),
         sentiment: Arc::new(VaderSentiment::new()),
+        rubric_vectors: Default::default(),
         embedder,
         // The embedded model is for drafting only; QA verdicts and summaries need a hosted one.
         language_model: hosted

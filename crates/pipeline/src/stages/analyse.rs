@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use switchboard_core::TenantId;
 use switchboard_engines::embeddings::Embedder;
 use switchboard_engines::llm::{LanguageModel, LlmError, Message};
 use switchboard_store::queue::ClaimedJob;
@@ -17,6 +18,7 @@ use super::{
 };
 use crate::config::QaConfig;
 use crate::config::ai::{AiConfig, ModelEngine};
+use crate::embedding_memo::EmbeddingMemo;
 use crate::engines::Engines;
 use crate::parties;
 use crate::qa::{self, CallView, QaError, transcript_text};
@@ -38,9 +40,10 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
 
     let (ai_config_version, qa_config_version) = (ai.version, rubric.version);
     let engines = pipeline.engines.clone();
+    let tenant = job.scope.tenant().clone();
     // The engines block: the call's data goes to a blocking thread and comes back analysed.
     let (analysis, enriched) = blocking(move || {
-        let analysis = analyse(&engines, &ai, &rubric, &enriched)?;
+        let analysis = analyse(&engines, &tenant, &ai, &rubric, &enriched)?;
         Ok((analysis, enriched))
     })
     .await?;
@@ -109,11 +112,19 @@ struct Analysis {
 /// Blocking: runs the embedding model and, when the tenant asks for it, the platform's model.
 fn analyse(
     engines: &Engines,
+    tenant: &TenantId,
     ai: &AiConfig,
     rubric: &QaConfig,
     enriched: &EnrichedCall,
 ) -> Result<Analysis, StageError> {
-    let embedder = engines.embedder.get().map_err(StageError::retry)?;
+    let model_embedder = engines.embedder.get().map_err(StageError::retry)?;
+    // Each utterance is embedded once for the summary and every semantic rule; the rubric's
+    // examples once per tenant until the rubric changes.
+    let call_memo = EmbeddingMemo::for_one_call();
+    let embedder = call_memo.embedder(tenant, model_embedder.as_ref());
+    let rubric_embedder = engines
+        .rubric_vectors
+        .embedder(tenant, model_embedder.as_ref());
     let model = match (ai.model.engine, &engines.language_model) {
         (ModelEngine::Platform, Some(lazy)) => Some(lazy.get().map_err(StageError::retry)?),
         _ => None,
@@ -124,12 +135,13 @@ fn analyse(
         .map(|u| u.utterance.clone())
         .collect();
     let (summary, next_steps, summary_tokens) =
-        write_summary(ai, enriched, &plain, embedder.as_ref(), model.as_deref())?;
+        write_summary(ai, enriched, &plain, &embedder, model.as_deref())?;
     let view = CallView {
         utterances: &enriched.utterances,
         metrics: &enriched.metrics,
         duration_ms: enriched.duration_ms,
-        embedder: Some(embedder.as_ref()),
+        embedder: Some(&embedder),
+        rubric_embedder: Some(&rubric_embedder),
         language_model: model.as_deref(),
     };
     let (qa, qa_tokens) = qa::evaluate(rubric, &view).map_err(|e| match e {

@@ -48,6 +48,7 @@ pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>)
         engines: Arc::new(Engines {
             asr: LazyEngine::new(move || asr.clone().build().map_err(|e| e.to_string())),
             sentiment: Arc::new(VaderSentiment::new()),
+            rubric_vectors: Default::default(),
             embedder,
             language_model: None,
         }),

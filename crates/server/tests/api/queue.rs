@@ -88,6 +88,85 @@ async fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete() {
 }
 
 #[tokio::test]
+async fn a_batch_claim_leases_due_jobs_of_every_tenant_once_each_under_its_own_tenant() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    for call in ["call-1", "call-2", "call-3"] {
+        enqueue(&app, &a.admin_token, "enrich", call).await;
+    }
+    enqueue(&app, &b.admin_token, "enrich", "call-1").await;
+    enqueue(&app, &b.admin_token, "publish", "call-9").await;
+    let lease = Duration::from_secs(60);
+    assert!(
+        queue::claim_batch(&app.db, "d", lease, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let first = queue::claim_batch(&app.db, "d", lease, 3).await.unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = queue::claim_batch(&app.db, "d", lease, 10).await.unwrap();
+    assert_eq!(rest.len(), 2, "the rest, and never a job twice");
+    let mut claimed: Vec<(String, String, String)> = first
+        .iter()
+        .chain(&rest)
+        .map(|j| {
+            (
+                j.scope.tenant().to_string(),
+                j.kind.clone(),
+                j.call_id.clone(),
+            )
+        })
+        .collect();
+    claimed.sort();
+    assert_eq!(
+        claimed,
+        [
+            ("tenant-a".into(), "enrich".into(), "call-1".into()),
+            ("tenant-a".into(), "enrich".into(), "call-2".into()),
+            ("tenant-a".into(), "enrich".into(), "call-3".into()),
+            ("tenant-b".into(), "enrich".into(), "call-1".into()),
+            ("tenant-b".into(), "publish".into(), "call-9".into()),
+        ]
+    );
+    assert!(
+        queue::claim_batch(&app.db, "d", lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Each job's scope reaches its own tenant's row: completing it there works once.
+    for job in first.iter().chain(&rest) {
+        let mut tx = app.db.read(&job.scope).await.unwrap();
+        let jobs = queue::for_call(&mut tx, &job.call_id).await.unwrap();
+        drop(tx);
+        assert!(jobs.iter().any(|j| j.id == job.id && j.state == "running"));
+        assert!(queue::complete(&app.db, job).await.unwrap());
+        assert!(!queue::complete(&app.db, job).await.unwrap());
+    }
+
+    // Expired leases are taken over in a batch too, after the ready jobs.
+    enqueue(&app, &a.admin_token, "analyse", "call-4").await;
+    let dying = queue::claim(&app.db, "dying", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .unwrap();
+    enqueue(&app, &b.admin_token, "analyse", "call-5").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let taken = queue::claim_batch(&app.db, "d", lease, 5).await.unwrap();
+    let calls: Vec<&str> = taken.iter().map(|j| j.call_id.as_str()).collect();
+    assert_eq!(
+        calls,
+        ["call-5", "call-4"],
+        "ready first, then the expired lease"
+    );
+    assert_eq!(taken[1].attempts, 2);
+    assert!(!queue::complete(&app.db, &dying).await.unwrap());
+}
+
+#[tokio::test]
 async fn failures_back_off_and_the_last_one_parks_the_job_dead_until_an_admin_retries() {
     let app = TestApp::new().await;
     let a = app.tenant("tenant-a").await;

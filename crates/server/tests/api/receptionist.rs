@@ -1056,6 +1056,7 @@ async fn the_language_model_is_told_what_memory_knows_of_the_caller() {
     let engines = Arc::new(Engines {
         asr: LazyEngine::new(|| Err("no speech-to-text in this test".into())),
         sentiment: Arc::new(VaderSentiment::new()),
+        rubric_vectors: Default::default(),
         embedder: LazyEngine::new(|| Err("no embedding model in this test".into())),
         language_model: Some(LazyEngine::new(move || {
             OpenAiCompatible::new(config.clone())

@@ -57,7 +57,13 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> 
         });
     }
     let pool = options.connect(&url).await?;
-    Ok(Db { pool, backend })
+    let writers =
+        (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(1)));
+    Ok(Db {
+        pool,
+        backend,
+        writers,
+    })
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent directory of a file database.

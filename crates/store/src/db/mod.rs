@@ -66,6 +66,8 @@ pub const TENANT_TABLES: &[&str] = &[
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: the turns of this process's writers (one at a time); `None` on PostgreSQL.
+    writers: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::fmt::Debug for Db {
