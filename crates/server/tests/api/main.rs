@@ -24,3 +24,4 @@ mod queue;
 mod receptionist;
 mod redaction;
 mod secrets;
+mod workers;

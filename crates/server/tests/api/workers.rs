@@ -1,0 +1,109 @@
+//! The workers `serve` and `worker` run: one dispatcher claims due jobs in batches for its idle
+//! workers, every call of every tenant goes through all four stages on the real engines, and
+//! shutdown waits for the jobs in hand.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use switchboard_engines::models::ModelFiles;
+
+use crate::fixtures::wav;
+use crate::harness::TestApp;
+use crate::pipeline::{pipeline, support};
+
+#[tokio::test]
+async fn the_dispatcher_runs_every_tenants_calls_through_all_stages_and_stops_when_asked() {
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    let files = ModelFiles::under(&data);
+    let app = TestApp::new().await;
+    let tenants = [app.tenant("disp-a").await, app.tenant("disp-b").await];
+    let mut calls = Vec::new();
+    for (t, tenant) in tenants.iter().enumerate() {
+        for i in 0..3u8 {
+            let uploaded = app
+                .upload(
+                    &tenant.admin_token,
+                    &[("audio", Some("call.wav"), wav(10 * t as u8 + i, 3_200))],
+                )
+                .await;
+            assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
+            calls.push((t, uploaded.body["call_id"].as_str().unwrap().to_owned()));
+        }
+    }
+
+    let pipeline = Arc::new(pipeline(
+        &app,
+        files.whisper_tiny_en(),
+        Some(files.minilm_dir()),
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(pipeline.run_workers("dispatcher-test".into(), 2, stopped));
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    'waiting: loop {
+        assert!(
+            Instant::now() < deadline,
+            "the calls were not all published"
+        );
+        for (t, id) in &calls {
+            let detail = app
+                .get(&format!("/api/v1/calls/{id}"), &tenants[*t].member_token)
+                .await;
+            assert_ne!(detail.body["status"], "failed", "{}", detail.text);
+            if detail.body["status"] != "published" {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue 'waiting;
+            }
+        }
+        break;
+    }
+    for (t, id) in &calls {
+        let detail = app
+            .get(&format!("/api/v1/calls/{id}"), &tenants[*t].member_token)
+            .await;
+        let jobs = detail.body["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 4, "{jobs:?}");
+        assert!(
+            jobs.iter()
+                .all(|j| j["state"] == "done" && j["attempts"] == 1),
+            "each stage ran once: {jobs:?}"
+        );
+        assert_eq!(detail.body["record"]["tenant_id"], tenants[*t].id.as_str());
+        // The other tenant's credential does not reach it.
+        let other = &tenants[1 - *t];
+        assert_eq!(
+            app.get(&format!("/api/v1/calls/{id}"), &other.member_token)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    // Asked to stop, the dispatcher stops claiming and returns once its workers are done.
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), workers)
+        .await
+        .expect("the workers stopped")
+        .unwrap();
+    let late = app
+        .upload(
+            &tenants[0].admin_token,
+            &[("audio", Some("late.wav"), wav(99, 3_200))],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::ACCEPTED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let detail = app
+        .get(
+            &format!("/api/v1/calls/{}", late.body["call_id"].as_str().unwrap()),
+            &tenants[0].member_token,
+        )
+        .await;
+    assert_eq!(
+        detail.body["status"], "received",
+        "nothing runs after shutdown"
+    );
+}
