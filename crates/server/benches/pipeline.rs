@@ -15,6 +15,8 @@
 //!   SWITCHBOARD_TEST_MODELS=target/test-models cargo bench -p switchboard-server --bench pipeline
 //!   eval "$(bash scripts/services.sh)"; BENCH_BACKEND=postgres SWITCHBOARD_TEST_MODELS=… cargo bench …
 
+#[path = "../tests/api/fixtures.rs"]
+mod fixtures;
 mod support;
 
 use std::path::PathBuf;
@@ -156,31 +158,6 @@ impl Embedder for HashedWords {
     }
 }
 
-/// A small 8 kHz 16-bit stereo WAV, different for every `seed` (so no two calls are duplicates).
-fn stereo_wav(seed: u32) -> Vec<u8> {
-    let frames = 1_600u32;
-    let data_len = frames * 4;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&32000u32.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..frames {
-        let sample = ((i.wrapping_mul(seed + 7) % 2000) as i16) - 1000;
-        out.extend_from_slice(&sample.to_le_bytes());
-        out.extend_from_slice(&(-sample).to_le_bytes());
-    }
-    out
-}
-
 /// Runs the pipeline's workers (the dispatcher `serve` and `worker` run) until `count` calls are
 /// published, then stops them.
 async fn drain(
@@ -294,7 +271,7 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
             &env.storage,
             &scopes[tenant],
             NewRecording {
-                audio: Bytes::from(stereo_wav(i as u32)),
+                audio: Bytes::from(fixtures::stereo_wav(i as u32, 1_600)),
                 meta: Some(serde_json::json!({
                     "direction": "inbound",
                     "calling_party": format!("+1415555{:04}", i % 10_000),

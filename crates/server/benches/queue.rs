@@ -11,10 +11,21 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use switchboard_store::queue;
+use switchboard_store::{Db, TenantScope, queue};
 
 const JOBS: usize = 5_000;
 const WORKERS: usize = 8;
+
+/// `JOBS` jobs of `kind` spread over the tenants, one transaction each (as ingest enqueues).
+async fn enqueue_all(db: &Db, scopes: &[TenantScope], kind: &str) {
+    for i in 0..JOBS {
+        let mut tx = db.write(&scopes[i % scopes.len()]).await.unwrap();
+        queue::enqueue(&mut tx, kind, &format!("call-{i}"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -26,14 +37,7 @@ async fn main() {
     }
 
     let started = Instant::now();
-    for i in 0..JOBS {
-        let scope = &scopes[i % scopes.len()];
-        let mut tx = db.write(scope).await.unwrap();
-        queue::enqueue(&mut tx, "noop", &format!("call-{i}"))
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-    }
+    enqueue_all(&db, &scopes, "noop").await;
     let enqueue = started.elapsed();
 
     // One claim transaction per job, 8 workers.
@@ -63,14 +67,7 @@ async fn main() {
 
     // As `switchboard worker` runs them: one dispatcher claims a batch for its idle workers in
     // one transaction, each job completes in its own (as a stage's result commits with it).
-    for i in 0..JOBS {
-        let scope = &scopes[i % scopes.len()];
-        let mut tx = db.write(scope).await.unwrap();
-        queue::enqueue(&mut tx, "noop-2", &format!("call-{i}"))
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-    }
+    enqueue_all(&db, &scopes, "noop-2").await;
     let started = Instant::now();
     let mut completed = 0;
     loop {

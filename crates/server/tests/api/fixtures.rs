@@ -2,25 +2,44 @@
 
 #![allow(dead_code)]
 
-/// A small valid WAV file (16-bit mono PCM at 8 kHz) whose samples depend on `seed`.
-pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
-    let data_len = (samples * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples * 2);
+/// The 44-byte header of a 16-bit PCM WAV file at 8 kHz.
+fn wav_header(channels: u16, frames: usize) -> Vec<u8> {
+    let block = 2 * u32::from(channels);
+    let data_len = frames as u32 * block;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&channels.to_le_bytes());
     out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&(8000 * block).to_le_bytes());
+    out.extend_from_slice(&(block as u16).to_le_bytes());
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
+    out
+}
+
+/// A small valid WAV file (16-bit mono PCM at 8 kHz) whose samples depend on `seed`.
+pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
+    let mut out = wav_header(1, samples);
     for i in 0..samples {
         let sample = ((i as i32 * (seed as i32 + 1) * 37) % 20000 - 10000) as i16;
         out.extend_from_slice(&sample.to_le_bytes());
+    }
+    out
+}
+
+/// A small valid stereo WAV file (16-bit PCM at 8 kHz, the channels in opposite phase) whose
+/// samples depend on `seed`.
+pub fn stereo_wav(seed: u32, frames: usize) -> Vec<u8> {
+    let mut out = wav_header(2, frames);
+    for i in 0..frames as u32 {
+        let sample = ((i.wrapping_mul(seed + 7) % 2000) as i16) - 1000;
+        out.extend_from_slice(&sample.to_le_bytes());
+        out.extend_from_slice(&(-sample).to_le_bytes());
     }
     out
 }
