@@ -70,11 +70,6 @@ pub async fn claim_batch(
     }
     let now = now_ms();
     let mut tx = db.begin_claim().await?;
-    if db.backend() == Backend::Postgres {
-        sqlx::query("SELECT set_config('app.queue_claim', 'on', true)")
-            .execute(tx.conn())
-            .await?;
-    }
     // SQLite (one writer at a time) looks the rows up by rowid: its planner scans the whole
     // table for a row-value `IN`. PostgreSQL skips rows other claimers hold.
     let (key, columns, pick) = match db.backend() {

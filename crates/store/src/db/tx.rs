@@ -84,13 +84,9 @@ impl Db {
     /// Opens a tenant transaction without a scope. Only credential checks (which must look up a
     /// credential inside the tenant it names) and scope-issuing code in this crate use it.
     pub(crate) async fn tenant_tx(&self, tenant: &TenantId, write: bool) -> StoreResult<TenantTx> {
-        let (mut tx, writer) = self.begin(write).await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-                .bind(tenant.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let (tx, writer) = self
+            .begin(write, Some(("app.tenant_id", tenant.as_str())))
+            .await?;
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
@@ -101,16 +97,21 @@ impl Db {
 
     /// The registry (tenants, platform accounts) for credential checks inside this crate.
     pub(crate) async fn registry_tx(&self, write: bool) -> StoreResult<PlatformTx> {
-        let (tx, writer) = self.begin(write).await?;
+        let (tx, writer) = self.begin(write, None).await?;
         Ok(PlatformTx {
             tx,
             _writer: writer,
         })
     }
 
-    /// A transaction for claiming jobs across tenants; only `queue::claim_batch` opens it.
+    /// A transaction for claiming jobs across tenants (on PostgreSQL with `app.queue_claim` on,
+    /// which lets it see every tenant's due jobs); only `queue::claim_batch` opens it.
     pub(crate) async fn begin_claim(&self) -> StoreResult<PlatformTx> {
-        self.registry_tx(true).await
+        let (tx, writer) = self.begin(true, Some(("app.queue_claim", "on"))).await?;
+        Ok(PlatformTx {
+            tx,
+            _writer: writer,
+        })
     }
 
     /// On SQLite, which has one writer at a time, a write transaction first waits for its turn
@@ -118,7 +119,36 @@ impl Db {
     /// SQLite's busy handler, writers that collide sleep with growing backoff (1, 2, 5 … 100 ms):
     /// eight jobs finishing at once drained at 140 jobs/s (BENCHMARKS.md, P6). Writers in other
     /// processes (a separate `switchboard worker`) still meet the busy handler.
-    async fn begin(&self, write: bool) -> StoreResult<(Transaction<'static, Any>, WriterTurn)> {
+    ///
+    /// On PostgreSQL, `setting` (a transaction-local `set_config`) goes in the same round trip as
+    /// `BEGIN`: one simple-protocol message `BEGIN; SELECT set_config(…)`. Its value is written
+    /// into the statement, so only values that cannot hold a quote may be passed: a [`TenantId`]
+    /// (lowercase letters, digits and `-`, checked when it was parsed) or a constant.
+    async fn begin(
+        &self,
+        write: bool,
+        setting: Option<(&'static str, &str)>,
+    ) -> StoreResult<(Transaction<'static, Any>, WriterTurn)> {
+        if self.backend == Backend::Postgres {
+            let begin = match setting {
+                Some((name, value)) => {
+                    if !value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    {
+                        return Err(StoreError::Invalid(format!(
+                            "{name} cannot be set to a value with quotes or spaces"
+                        )));
+                    }
+                    format!("BEGIN; SELECT set_config('{name}', '{value}', true)")
+                }
+                None => "BEGIN".to_owned(),
+            };
+            return Ok((
+                self.pool.begin_with(sqlx::AssertSqlSafe(begin)).await?,
+                None,
+            ));
+        }
         Ok(match (self.backend, write, &self.writers) {
             (Backend::Sqlite, true, Some(writers)) => {
                 let turn = tokio::time::timeout(WRITER_WAIT, writers.clone().acquire_owned())
