@@ -1283,6 +1283,17 @@ async fn call_log(app: &TestApp, tenant: &TestTenant, call_sid: &str) -> serde_j
     log.body
 }
 
+/// An SMS follow-up resent with `token`'s credential.
+async fn resend_text(app: &TestApp, call_sid: &str, token: &str) -> crate::harness::Response {
+    app.call(
+        "POST",
+        &format!("/api/v1/receptionist/calls/{call_sid}/sms/retry"),
+        Auth::Bearer(token),
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_promised_text_is_sent_through_twilio_once_after_the_call() {
     let app = app().await;
@@ -1325,25 +1336,11 @@ async fn a_promised_text_is_sent_through_twilio_once_after_the_call() {
         .get("/api/v1/receptionist/calls/CA-SMS", &b.member_token)
         .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
-    let retry = app
-        .call(
-            "POST",
-            "/api/v1/receptionist/calls/CA-SMS/sms/retry",
-            Auth::Bearer(&b.admin_token),
-            None,
-        )
-        .await;
+    let retry = resend_text(&app, "CA-SMS", &b.admin_token).await;
     assert_eq!(retry.status, StatusCode::NOT_FOUND, "{}", retry.text);
     assert_eq!(app.count_rows("sms_messages", "tenant-b").await, 0);
     // A message that was sent is not sent again.
-    let retry = app
-        .call(
-            "POST",
-            "/api/v1/receptionist/calls/CA-SMS/sms/retry",
-            Auth::Bearer(&a.admin_token),
-            None,
-        )
-        .await;
+    let retry = resend_text(&app, "CA-SMS", &a.admin_token).await;
     assert_eq!(retry.status, StatusCode::CONFLICT, "{}", retry.text);
     assert_eq!(retry.body["error"]["code"], "not_failed", "{}", retry.text);
 }
@@ -1394,23 +1391,9 @@ async fn a_refused_text_fails_with_twilios_reason_and_an_admin_can_send_it_again
     assert_eq!(job["state"], "dead", "{job}");
 
     // Members cannot resend; an admin can, and it goes out once.
-    let retry = app
-        .call(
-            "POST",
-            "/api/v1/receptionist/calls/CA-SMS-400/sms/retry",
-            Auth::Bearer(&a.member_token),
-            None,
-        )
-        .await;
+    let retry = resend_text(&app, "CA-SMS-400", &a.member_token).await;
     assert_eq!(retry.status, StatusCode::FORBIDDEN);
-    let retry = app
-        .call(
-            "POST",
-            "/api/v1/receptionist/calls/CA-SMS-400/sms/retry",
-            Auth::Bearer(&a.admin_token),
-            None,
-        )
-        .await;
+    let retry = resend_text(&app, "CA-SMS-400", &a.admin_token).await;
     assert_eq!(retry.status, StatusCode::ACCEPTED, "{}", retry.text);
     assert_eq!(retry.body["status"], "queued");
     assert_eq!(pipeline.run_until_idle("sms-test").await.unwrap(), 1);
