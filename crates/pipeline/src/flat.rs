@@ -1,7 +1,7 @@
 //! Flat rows (SPEC §4.5): one call row with the fixed columns, a `qa_<rule_id>` column per rule
 //! of the tenant's rubric (`pass`, `fail` or `n/a`) and the provider's extra metadata columns
-//! (`meta_<field>`), plus one QA row per rule. Written as CSV to `final/v2.0-flat/` and into the
-//! dashboard tables.
+//! (`meta_<field>`), plus one QA row per rule. Written as CSV (and Parquet, `flat_parquet`) to
+//! `final/v2.0-flat/` and into the dashboard tables.
 
 use serde_json::{Map, Value, json};
 use switchboard_store::repo::results::{CallResultRow, QaResultRow};

@@ -10,6 +10,7 @@ pub mod config;
 pub mod embedding_memo;
 pub mod engines;
 pub mod flat;
+pub mod flat_parquet;
 pub mod live;
 pub mod metrics;
 pub mod parties;

@@ -22,6 +22,16 @@ pub struct AiConfig {
     pub agents: AgentDirectory,
     #[serde(default)]
     pub redaction: Redaction,
+    #[serde(default)]
+    pub outputs: Outputs,
+}
+
+/// Flat-file formats the publish stage writes besides CSV (SPEC §4.5).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outputs {
+    /// Also write each call's flat rows as Parquet (`final/v2.0-flat/{calls,qa}/<id>.parquet`).
+    #[serde(default)]
+    pub parquet: bool,
 }
 
 /// PII redaction of transcripts (SPEC §4.3; `crate::redact`): off unless enabled.
@@ -96,6 +106,7 @@ const FIELDS: &[&str] = &[
     "model",
     "agents",
     "redaction",
+    "outputs",
 ];
 
 impl AiConfig {
@@ -122,6 +133,7 @@ impl AiConfig {
             "redaction",
             &mut problems,
         );
+        unknown_fields(&raw["outputs"], &["parquet"], "outputs", &mut problems);
         let config: AiConfig = match serde_json::from_value(raw) {
             Ok(config) => config,
             Err(e) => {

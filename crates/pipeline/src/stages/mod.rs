@@ -82,12 +82,14 @@ pub fn final_version_name(call_id: &str, version: i64) -> String {
     format!("final/v1.0-history/{call_id}/{version}.json")
 }
 
-pub fn flat_call_name(call_id: &str) -> String {
-    format!("final/v2.0-flat/calls/{call_id}.csv")
+/// The call's flat call row; `extension` is `csv` or `parquet`.
+pub fn flat_call_name(call_id: &str, extension: &str) -> String {
+    format!("final/v2.0-flat/calls/{call_id}.{extension}")
 }
 
-pub fn flat_qa_name(call_id: &str) -> String {
-    format!("final/v2.0-flat/qa/{call_id}.csv")
+/// The call's flat QA rows; `extension` is `csv` or `parquet`.
+pub fn flat_qa_name(call_id: &str, extension: &str) -> String {
+    format!("final/v2.0-flat/qa/{call_id}.{extension}")
 }
 
 pub(crate) async fn load_call(pipeline: &Pipeline, job: &ClaimedJob) -> Result<Call, StageError> {

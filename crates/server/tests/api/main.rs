@@ -11,6 +11,7 @@ mod browser;
 mod callers;
 mod calls;
 mod dashboard;
+mod flat_files;
 mod ingest;
 mod isolation;
 mod jwt;

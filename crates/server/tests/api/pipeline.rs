@@ -80,7 +80,7 @@ const AGENT_3: &str =
     "Thank you. I have updated your policy and I will send you a confirmation email today.";
 
 /// A stereo call: agent on channel 0, customer on channel 1, turns one after another.
-fn stereo_call() -> Vec<u8> {
+pub(crate) fn stereo_call() -> Vec<u8> {
     let turns = [
         (0, AGENT_1),
         (1, CUSTOMER_1),
@@ -107,7 +107,7 @@ fn stereo_call() -> Vec<u8> {
     wav_i16(TARGET_RATE, 2, &interleaved)
 }
 
-fn meta() -> Vec<u8> {
+pub(crate) fn meta() -> Vec<u8> {
     json!({
         "calling_party": "+14155550101",
         "called_party": "+18005550100",
@@ -120,7 +120,7 @@ fn meta() -> Vec<u8> {
     .into_bytes()
 }
 
-const AI_CONFIG: &str = r#"{
+pub(crate) const AI_CONFIG: &str = r#"{
   "version": 1, "language": "en",
   "summary_instructions": "Summarise the call.", "next_steps_instructions": "List the follow-ups.",
   "summary_sentences": 2, "model": {"engine": "embedded"},
