@@ -9,12 +9,11 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::{Value, json};
 use switchboard_core::Area;
-use switchboard_engines::models::ModelFiles;
 use switchboard_pipeline::flat::rfc3339_ms;
 use switchboard_store::TenantObjects;
 
 use crate::harness::{TestApp, TestTenant};
-use crate::pipeline::{AI_CONFIG, meta, pipeline, put_config, stereo_call, support};
+use crate::pipeline::{AI_CONFIG, meta, models_and_voice, pipeline, put_config, stereo_call};
 
 fn ai_config(parquet: bool) -> String {
     let mut ai: Value = serde_json::from_str(AI_CONFIG).unwrap();
@@ -78,13 +77,9 @@ fn same_cell(column: &str, field: &Field, csv: &str) {
 
 #[tokio::test]
 async fn parquet_rows_are_written_where_enabled_and_removed_when_turned_off() {
-    let Some(data) = support::models_data_dir() else {
+    let Some(files) = models_and_voice() else {
         return;
     };
-    if !support::have_tools(&["espeak-ng"]) {
-        return;
-    }
-    let files = ModelFiles::under(&data);
     let app = TestApp::new().await;
     let a = app.tenant("flat-a").await;
     let b = app.tenant("flat-b").await;

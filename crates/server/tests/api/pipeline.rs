@@ -28,6 +28,12 @@ use crate::harness::{Auth, TestApp};
 #[path = "../../../engines/tests/support/mod.rs"]
 pub(crate) mod support;
 
+/// The default model files, when they and espeak-ng (which speaks the test calls) are here.
+pub(crate) fn models_and_voice() -> Option<ModelFiles> {
+    let data = support::models_data_dir()?;
+    support::have_tools(&["espeak-ng"]).then(|| ModelFiles::under(&data))
+}
+
 pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>) -> Pipeline {
     let embedder = match minilm {
         Some(dir) => LazyEngine::new(move || {
@@ -159,13 +165,9 @@ pub(crate) async fn put_config(
 
 #[tokio::test]
 async fn a_call_flows_from_upload_to_published_on_the_real_models() {
-    let Some(data) = support::models_data_dir() else {
+    let Some(files) = models_and_voice() else {
         return;
     };
-    if !support::have_tools(&["espeak-ng"]) {
-        return;
-    }
-    let files = ModelFiles::under(&data);
     let app = TestApp::new().await;
     let a = app.tenant("pipe-a").await;
     let b = app.tenant("pipe-b").await;
