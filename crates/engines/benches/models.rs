@@ -39,7 +39,12 @@ fn run() {
         println!("embeddings all-MiniLM-L6-v2 batch {batch:>2}: {rate:.0} sentences/s");
     }
 
+    let loading = Instant::now();
     let llm = LocalLlm::load(&files.smollm2()).unwrap();
+    println!(
+        "local LLM SmolLM2-135M: loaded (Q4_1 file requantised to Q8_0) in {:.2} s",
+        loading.elapsed().as_secs_f64()
+    );
     let messages = [Message::user(
         "Write three sentences about fixing a leaking boiler.",
     )];
@@ -59,7 +64,7 @@ fn run() {
     let reply = llm.chat(&messages, &options).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "local LLM SmolLM2-135M Q4_1: {} prompt + {} generated tokens in {seconds:.2} s = {:.1} generated tokens/s",
+        "local LLM SmolLM2-135M (run as Q8_0): {} prompt + {} generated tokens in {seconds:.2} s = {:.1} generated tokens/s",
         reply.input_tokens,
         reply.output_tokens,
         reply.output_tokens as f64 / seconds

@@ -1,5 +1,5 @@
-//! The embedded default language model: SmolLM2-135M-Instruct (Q4_1 GGUF) on candle's
-//! quantized llama, CPU only, no network and no API key.
+//! The embedded default language model: SmolLM2-135M-Instruct (Q4_1 GGUF, run as Q8_0: see
+//! `requantize`) on candle's quantized llama, CPU only, no network and no API key.
 //!
 //! It is weak (it invents facts and often produces no JSON), so the product uses it for
 //! drafting only, never as the source of a verdict. Greedy decoding keeps it
@@ -42,7 +42,13 @@ impl LocalLlm {
         let content = gguf_file::Content::read(&mut file).map_err(|e| bad(&e))?;
         let tokenizer = tokenizer_from_gguf(&content).map_err(|e| bad(&e))?;
         let model =
-            ModelWeights::from_gguf(content, &mut file, &Device::Cpu).map_err(|e| bad(&e))?;
+            match super::requantize::q4_1_as_q8_0(&content, &mut file).map_err(|e| bad(&e))? {
+                Some((content, mut requantized)) => {
+                    ModelWeights::from_gguf(content, &mut requantized, &Device::Cpu)
+                }
+                None => ModelWeights::from_gguf(content, &mut file, &Device::Cpu),
+            }
+            .map_err(|e| bad(&e))?;
         let end_of_turn = tokenizer
             .token_to_id("<|im_end|>")
             .ok_or_else(|| bad(&"the vocabulary has no <|im_end|> token"))?;

@@ -10,6 +10,8 @@ mod http;
 #[cfg(feature = "candle")]
 pub mod local;
 pub mod openai;
+#[cfg(feature = "candle")]
+mod requantize;
 mod schema;
 
 use std::time::Duration;
