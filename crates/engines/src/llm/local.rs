@@ -41,14 +41,10 @@ impl LocalLlm {
         let mut file = std::fs::File::open(path).map_err(|e| bad(&e))?;
         let content = gguf_file::Content::read(&mut file).map_err(|e| bad(&e))?;
         let tokenizer = tokenizer_from_gguf(&content).map_err(|e| bad(&e))?;
+        // Q4_1 tensors are served as Q8_0, converted as the model reads them (`requantize`).
+        let (content, mut weights) = super::requantize::Q8View::new(content, file);
         let model =
-            match super::requantize::q4_1_as_q8_0(&content, &mut file).map_err(|e| bad(&e))? {
-                Some((content, mut requantized)) => {
-                    ModelWeights::from_gguf(content, &mut requantized, &Device::Cpu)
-                }
-                None => ModelWeights::from_gguf(content, &mut file, &Device::Cpu),
-            }
-            .map_err(|e| bad(&e))?;
+            ModelWeights::from_gguf(content, &mut weights, &Device::Cpu).map_err(|e| bad(&e))?;
         let end_of_turn = tokenizer
             .token_to_id("<|im_end|>")
             .ok_or_else(|| bad(&"the vocabulary has no <|im_end|> token"))?;

@@ -1,103 +1,249 @@
-//! Q4_1 → Q8_0 when a GGUF model is loaded.
+//! Q4_1 weights run as Q8_0.
 //!
 //! candle's quantized matrix products have AVX2 kernels for Q4_0, Q8_0 and the k-quants but
 //! none for Q4_1 (`BlockQ4_1::vec_dot` is the scalar loop), and the default SmolLM2 package ships
-//! Q4_1. Each Q4_1 block is dequantised and quantised again as Q8_0: Q8_0's step (max|x| / 127)
-//! is far finer than Q4_1's (range / 15), so the weights move by less than a Q4_1 step's 1/8, and
-//! generation runs about 2.3× faster (BENCHMARKS.md, "Embedded models") for ~60 MB more memory.
-//! The model file on disk is left as it is.
+//! Q4_1. [`Q8View`] presents a GGUF file with every Q4_1 tensor as Q8_0: each block of 32 is
+//! dequantised and quantised again (ggml's reference Q8_0, as candle's own `QTensor::quantize`
+//! does). Q8_0's step (max|x| / 127) is far finer than Q4_1's (range / 15), so weights move by a
+//! small fraction of a Q4_1 step; generation runs about 2.3× faster (BENCHMARKS.md, "Embedded
+//! models") for ~70 MB more memory. Tensors are converted one at a time as the model reads
+//! them, so loading holds at most one converted tensor beside the model, and the file on disk is
+//! left as it is.
 
-use std::io::{Cursor, Read, Seek};
+use std::collections::HashMap;
+use std::io::{self, Read, Seek, SeekFrom};
 
-use candle_core::Device;
-use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
+use candle_core::quantized::GgmlDType;
+use candle_core::quantized::gguf_file::{Content, TensorInfo};
+use half::f16;
 
-/// The model's GGUF with every Q4_1 tensor as Q8_0, as a new in-memory file; `None` when the
-/// model has no Q4_1 tensor (read it from its file as it is).
-pub fn q4_1_as_q8_0<R: Read + Seek>(
-    content: &gguf_file::Content,
-    reader: &mut R,
-) -> candle_core::Result<Option<(gguf_file::Content, Cursor<Vec<u8>>)>> {
-    if !content
-        .tensor_infos
-        .values()
-        .any(|info| info.ggml_dtype == GgmlDType::Q4_1)
-    {
-        return Ok(None);
-    }
-    let device = Device::Cpu;
-    let mut names: Vec<&String> = content.tensor_infos.keys().collect();
-    names.sort();
-    let mut tensors: Vec<(&str, QTensor)> = Vec::with_capacity(names.len());
-    for name in names {
-        let tensor = content.tensor(reader, name, &device)?;
-        let tensor = if tensor.dtype() == GgmlDType::Q4_1 {
-            QTensor::quantize(&tensor.dequantize(&device)?, GgmlDType::Q8_0)?
-        } else {
-            tensor
+use crate::models::ggml_whisper::quantize_q8_0;
+
+const Q4_1_BLOCK: usize = 20;
+const Q8_0_BLOCK: usize = 34;
+
+/// One tensor's bytes: where they are in the view, and where they come from in the file.
+struct Slot {
+    start: u64,
+    len: u64,
+    source_start: u64,
+    source_len: usize,
+    convert: bool,
+}
+
+/// A reader over a GGUF file's tensor data in which Q4_1 tensors read as Q8_0, for the table of
+/// [`Q8View::new`]'s content.
+pub struct Q8View<R> {
+    source: R,
+    slots: Vec<Slot>,
+    position: u64,
+    /// The slot last read, converted.
+    current: Option<(usize, Vec<u8>)>,
+}
+
+impl<R: Read + Seek> Q8View<R> {
+    /// The model's table with Q4_1 tensors as Q8_0 and its data laid out end to end from offset
+    /// 0, and the reader that serves that data from `source`.
+    pub fn new(content: Content, source: R) -> (Content, Self) {
+        let mut names: Vec<String> = content.tensor_infos.keys().cloned().collect();
+        names.sort_by_key(|name| content.tensor_infos[name].offset);
+        let mut infos = HashMap::with_capacity(names.len());
+        let mut slots = Vec::with_capacity(names.len());
+        let mut start = 0u64;
+        for name in names {
+            let info = &content.tensor_infos[&name];
+            let blocks = info.shape.elem_count() / info.ggml_dtype.block_size();
+            let convert = info.ggml_dtype == GgmlDType::Q4_1;
+            let dtype = if convert {
+                GgmlDType::Q8_0
+            } else {
+                info.ggml_dtype
+            };
+            let len = (blocks * dtype.type_size()) as u64;
+            slots.push(Slot {
+                start,
+                len,
+                source_start: content.tensor_data_offset + info.offset,
+                source_len: blocks * info.ggml_dtype.type_size(),
+                convert,
+            });
+            infos.insert(
+                name,
+                TensorInfo {
+                    ggml_dtype: dtype,
+                    shape: info.shape.clone(),
+                    offset: start,
+                },
+            );
+            start += len;
+        }
+        let table = Content {
+            magic: content.magic,
+            metadata: content.metadata,
+            tensor_infos: infos,
+            tensor_data_offset: 0,
         };
-        tensors.push((name.as_str(), tensor));
+        let view = Q8View {
+            source,
+            slots,
+            position: 0,
+            current: None,
+        };
+        (table, view)
     }
-    let metadata: Vec<(&str, &gguf_file::Value)> = content
-        .metadata
-        .iter()
-        .map(|(key, value)| (key.as_str(), value))
-        .collect();
-    let mut file = Cursor::new(Vec::new());
-    let refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (*n, t)).collect();
-    gguf_file::write(&mut file, &metadata, &refs)?;
-    drop(refs);
-    drop(tensors);
-    file.set_position(0);
-    let requantized = gguf_file::Content::read(&mut file)?;
-    Ok(Some((requantized, file)))
+
+    fn size(&self) -> u64 {
+        self.slots.last().map_or(0, |s| s.start + s.len)
+    }
+
+    fn load(&mut self, index: usize) -> io::Result<Vec<u8>> {
+        let slot = &self.slots[index];
+        let mut bytes = vec![0u8; slot.source_len];
+        self.source.seek(SeekFrom::Start(slot.source_start))?;
+        self.source.read_exact(&mut bytes)?;
+        Ok(if slot.convert {
+            q4_1_to_q8_0(&bytes)
+        } else {
+            bytes
+        })
+    }
+}
+
+impl<R: Read + Seek> Read for Q8View<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let at = self.position;
+        let Some(index) = self
+            .slots
+            .iter()
+            .position(|s| at >= s.start && at < s.start + s.len)
+        else {
+            return Ok(0);
+        };
+        if self.current.as_ref().map(|(i, _)| *i) != Some(index) {
+            self.current = None;
+            let bytes = self.load(index)?;
+            self.current = Some((index, bytes));
+        }
+        let bytes = self
+            .current
+            .as_ref()
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&[]);
+        let from = (at - self.slots[index].start) as usize;
+        let n = buf.len().min(bytes.len() - from);
+        buf[..n].copy_from_slice(&bytes[from..from + n]);
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Q8View<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let position = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.size().checked_add_signed(d),
+            SeekFrom::Current(d) => self.position.checked_add_signed(d),
+        };
+        self.position = position
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.position)
+    }
+}
+
+/// ggml Q4_1 blocks (f16 scale `d`, f16 minimum `m`, 32 four-bit values `q`: x = q·d + m) as
+/// Q8_0 blocks.
+fn q4_1_to_q8_0(q4_1: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(q4_1.len() / Q4_1_BLOCK * Q8_0_BLOCK);
+    let mut values = [0f32; 32];
+    let mut q8 = [0u8; Q8_0_BLOCK];
+    for block in q4_1.chunks_exact(Q4_1_BLOCK) {
+        let d = f16::from_le_bytes([block[0], block[1]]).to_f32();
+        let m = f16::from_le_bytes([block[2], block[3]]).to_f32();
+        for (j, byte) in block[4..].iter().enumerate() {
+            values[j] = f32::from(byte & 0x0F) * d + m;
+            values[j + 16] = f32::from(byte >> 4) * d + m;
+        }
+        quantize_q8_0(&values, &mut q8);
+        out.extend_from_slice(&q8);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use candle_core::Tensor;
+    use std::io::Cursor;
+
+    use candle_core::quantized::{QTensor, gguf_file};
+    use candle_core::{DType, Device, Tensor};
 
     use super::*;
 
-    #[test]
-    fn q4_1_tensors_become_q8_0_with_the_same_values_and_metadata() {
-        let device = Device::Cpu;
+    fn values(device: &Device) -> Tensor {
         let values: Vec<f32> = (0..64 * 4)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) / 17.0)
             .collect();
-        let weights = Tensor::from_vec(values, (4, 64), &device).unwrap();
-        let q4_1 = QTensor::quantize(&weights, GgmlDType::Q4_1).unwrap();
-        let norm = QTensor::quantize(
-            &Tensor::ones(64, candle_core::DType::F32, &device).unwrap(),
-            GgmlDType::F32,
-        )
-        .unwrap();
+        Tensor::from_vec(values, (4, 64), device).unwrap()
+    }
+
+    #[test]
+    fn q4_1_tensors_read_as_candles_own_q8_0_and_the_rest_unchanged() {
+        let device = Device::Cpu;
+        let q4_1 = QTensor::quantize(&values(&device), GgmlDType::Q4_1).unwrap();
+        let ones = Tensor::ones(64, DType::F32, &device).unwrap();
+        let norm = QTensor::quantize(&ones, GgmlDType::F32).unwrap();
         let name = gguf_file::Value::String("tiny".into());
-        let mut original = Cursor::new(Vec::new());
+        let mut file = Cursor::new(Vec::new());
         gguf_file::write(
-            &mut original,
+            &mut file,
             &[("general.name", &name)],
-            &[("blk.0.ffn_up.weight", &q4_1), ("blk.0.norm.weight", &norm)],
+            &[
+                ("blk.0.norm.weight", &norm),
+                ("blk.0.ffn_up.weight", &q4_1),
+                ("blk.1.ffn_up.weight", &q4_1),
+            ],
         )
         .unwrap();
-        original.set_position(0);
-        let content = gguf_file::Content::read(&mut original).unwrap();
+        file.set_position(0);
+        let content = gguf_file::Content::read(&mut file).unwrap();
 
-        let (converted, mut file) = q4_1_as_q8_0(&content, &mut original).unwrap().unwrap();
-        assert_eq!(
-            converted.metadata["general.name"].to_string().unwrap(),
-            "tiny"
-        );
-        let up = converted
-            .tensor(&mut file, "blk.0.ffn_up.weight", &device)
-            .unwrap();
-        assert_eq!(up.dtype(), GgmlDType::Q8_0);
-        assert_eq!(up.shape().dims(), &[4, 64]);
-        let norm = converted
-            .tensor(&mut file, "blk.0.norm.weight", &device)
-            .unwrap();
-        assert_eq!(norm.dtype(), GgmlDType::F32, "other types are kept");
+        let (table, mut view) = Q8View::new(content, file);
+        assert_eq!(table.metadata["general.name"].to_string().unwrap(), "tiny");
+        // What candle's own requantisation gives: dequantise, quantise as Q8_0.
+        let expected = QTensor::quantize(&q4_1.dequantize(&device).unwrap(), GgmlDType::Q8_0)
+            .unwrap()
+            .data()
+            .unwrap()
+            .to_vec();
+        // Read out of order, as a loader may.
+        for name in [
+            "blk.1.ffn_up.weight",
+            "blk.0.norm.weight",
+            "blk.0.ffn_up.weight",
+        ] {
+            let tensor = table.tensor(&mut view, name, &device).unwrap();
+            if name.ends_with("norm.weight") {
+                assert_eq!(tensor.dtype(), GgmlDType::F32, "other types are kept");
+                let read = tensor
+                    .dequantize(&device)
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap();
+                assert_eq!(read, vec![1.0; 64]);
+            } else {
+                assert_eq!(tensor.dtype(), GgmlDType::Q8_0);
+                assert_eq!(tensor.shape().dims(), &[4, 64]);
+                assert_eq!(tensor.data().unwrap().as_ref(), expected.as_slice());
+            }
+        }
+    }
 
+    #[test]
+    fn requantised_weights_stay_within_half_a_q8_0_step() {
+        let device = Device::Cpu;
+        let q4_1 = QTensor::quantize(&values(&device), GgmlDType::Q4_1).unwrap();
+        let bytes = q4_1.data().unwrap().to_vec();
+        let q8 = q4_1_to_q8_0(&bytes);
+        assert_eq!(q8.len(), bytes.len() / Q4_1_BLOCK * Q8_0_BLOCK);
         let before = q4_1
             .dequantize(&device)
             .unwrap()
@@ -105,26 +251,12 @@ mod tests {
             .unwrap()
             .to_vec1::<f32>()
             .unwrap();
-        let after = up
-            .dequantize(&device)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let worst = before
-            .iter()
-            .zip(&after)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        // Q8_0's step here is at most 3 / 127; half of it is the largest rounding error.
-        assert!(worst <= 3.0 / 127.0 / 2.0 + 1e-6, "moved by {worst}");
-
-        // A model without Q4_1 is read as it is.
-        let mut plain = Cursor::new(Vec::new());
-        gguf_file::write(&mut plain, &[], &[("blk.0.norm.weight", &norm)]).unwrap();
-        plain.set_position(0);
-        let content = gguf_file::Content::read(&mut plain).unwrap();
-        assert!(q4_1_as_q8_0(&content, &mut plain).unwrap().is_none());
+        for (block, original) in q8.chunks_exact(Q8_0_BLOCK).zip(before.chunks_exact(32)) {
+            let d = f16::from_le_bytes([block[0], block[1]]).to_f32();
+            for (q, x) in block[2..].iter().zip(original) {
+                let restored = f32::from(*q as i8) * d;
+                assert!((restored - x).abs() <= d * 0.51, "{restored} vs {x}");
+            }
+        }
     }
 }
