@@ -396,7 +396,7 @@ impl<W: Write> TensorWriter<'_, W> {
 }
 
 /// ggml's reference `quantize_row_q8_0`: scale = max|x| / 127, values rounded.
-pub(crate) fn quantize_q8_0(values: &[f32], block: &mut [u8; 2 + QK8_0]) {
+fn quantize_q8_0(values: &[f32], block: &mut [u8; 2 + QK8_0]) {
     let amax = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let d = amax / 127.0;
     let inverse = if d == 0.0 { 0.0 } else { 1.0 / d };
