@@ -216,6 +216,9 @@ fn main() {
         )
         .await;
         if llm {
+            // One call alone: its second request is the language model's turn (the max).
+            let label = "language model (SmolLM2, 4 s limit), 1 call";
+            round(&app, label, 1, vec!["tell me a joke about pipes"], burst).await;
             let label = "language model (SmolLM2, 4 s limit), 10 calls";
             round(&app, label, 10, vec!["tell me a joke about pipes"], burst).await;
         }
