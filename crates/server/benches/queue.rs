@@ -1,7 +1,9 @@
 //! Benchmark P6: queue throughput with empty jobs — enqueue (one transaction each), then claim +
 //! complete by 8 concurrent workers, each claim its own transaction; then the same jobs again
 //! claimed 8 at a time by one dispatcher (as `switchboard worker` does), each completed in its
-//! own transaction.
+//! own transaction. Last, all three at once, as a busy system runs them: 8 producers enqueue
+//! (one transaction per job, as concurrent uploads do) while the dispatcher claims batches of 8
+//! and completes each job in its own transaction; timed until every job is done.
 //!
 //!   cargo bench -p switchboard-server --bench queue                     # SQLite
 //!   eval "$(bash scripts/services.sh)"
@@ -18,12 +20,33 @@ const WORKERS: usize = 8;
 
 /// `JOBS` jobs of `kind` spread over the tenants, one transaction each (as ingest enqueues).
 async fn enqueue_all(db: &Db, scopes: &[TenantScope], kind: &str) {
-    for i in 0..JOBS {
+    enqueue_range(db, scopes, kind, (0..JOBS).collect()).await;
+}
+
+async fn enqueue_range(db: &Db, scopes: &[TenantScope], kind: &str, jobs: Vec<usize>) {
+    for i in jobs {
         let mut tx = db.write(&scopes[i % scopes.len()]).await.unwrap();
         queue::enqueue(&mut tx, kind, &format!("call-{i}"))
             .await
             .unwrap();
         tx.commit().await.unwrap();
+    }
+}
+
+/// Claims batches of `WORKERS` and completes each job in its own transaction until `until` jobs
+/// are done; an empty claim waits a millisecond (producers may still be enqueueing).
+async fn dispatch(db: &Db, until: usize) {
+    let mut completed = 0;
+    while completed < until {
+        let jobs = queue::claim_batch(db, "dispatcher", Duration::from_secs(60), WORKERS)
+            .await
+            .unwrap();
+        if jobs.is_empty() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        let done = futures::future::join_all(jobs.iter().map(|job| queue::complete(db, job))).await;
+        completed += done.into_iter().filter(|d| *d.as_ref().unwrap()).count();
     }
 }
 
@@ -69,27 +92,32 @@ async fn main() {
     // one transaction, each job completes in its own (as a stage's result commits with it).
     enqueue_all(&db, &scopes, "noop-2").await;
     let started = Instant::now();
-    let mut completed = 0;
-    loop {
-        let jobs = queue::claim_batch(&db, "dispatcher", Duration::from_secs(60), WORKERS)
-            .await
-            .unwrap();
-        if jobs.is_empty() {
-            break;
-        }
-        let done =
-            futures::future::join_all(jobs.iter().map(|job| queue::complete(&db, job))).await;
-        completed += done.into_iter().filter(|d| *d.as_ref().unwrap()).count();
-    }
+    dispatch(&db, JOBS).await;
     let batched = started.elapsed();
-    assert_eq!(completed, JOBS);
+
+    // Everything at once: 8 producers and the dispatcher.
+    let started = Instant::now();
+    let mut producers = Vec::new();
+    for p in 0..WORKERS {
+        let (db, scopes) = (db.clone(), scopes.clone());
+        let share = (0..JOBS).filter(|i| i % WORKERS == p).collect();
+        producers.push(tokio::spawn(async move {
+            enqueue_range(&db, &scopes, "noop-3", share).await
+        }));
+    }
+    dispatch(&db, JOBS).await;
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    let concurrent = started.elapsed();
 
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     println!(
-        "| {backend} | {JOBS} jobs, 4 tenants | enqueue {:.0} jobs/s | claim + complete ({WORKERS} workers) {:.0} jobs/s | end to end {:.0} jobs/s | batched claims of {WORKERS} + complete {:.0} jobs/s |",
+        "| {backend} | {JOBS} jobs, 4 tenants | enqueue {:.0} jobs/s | claim + complete ({WORKERS} workers) {:.0} jobs/s | end to end {:.0} jobs/s | batched claims of {WORKERS} + complete {:.0} jobs/s | {WORKERS} producers + dispatcher at once {:.0} jobs/s |",
         JOBS as f64 / enqueue.as_secs_f64(),
         JOBS as f64 / drain.as_secs_f64(),
         JOBS as f64 / (enqueue + drain).as_secs_f64(),
-        JOBS as f64 / batched.as_secs_f64()
+        JOBS as f64 / batched.as_secs_f64(),
+        JOBS as f64 / concurrent.as_secs_f64()
     );
 }
