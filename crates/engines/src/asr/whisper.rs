@@ -4,7 +4,8 @@ use std::path::Path;
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
-use super::{AsrError, EngineInfo, SpeechToText, Utterance, WhisperConfig};
+use super::{AsrError, EngineInfo, SpeechToText, Utterance, WhisperConfig, transcribe_channels};
+use crate::audio::DecodedAudio;
 
 pub struct WhisperEngine {
     context: WhisperContext,
@@ -55,12 +56,34 @@ impl SpeechToText for WhisperEngine {
         samples: &[f32],
         channel: usize,
     ) -> Result<Vec<Utterance>, AsrError> {
+        self.run(samples, channel, self.config.threads)
+    }
+
+    /// The channels side by side, each on its share of the threads (one whisper state each; the
+    /// model is shared).
+    fn transcribe(&self, audio: &DecodedAudio) -> Result<super::Transcript, AsrError> {
+        transcribe_channels(
+            self.info(),
+            audio,
+            self.config.threads,
+            |samples, channel, threads| self.run(samples, channel, threads),
+        )
+    }
+}
+
+impl WhisperEngine {
+    fn run(
+        &self,
+        samples: &[f32],
+        channel: usize,
+        threads: usize,
+    ) -> Result<Vec<Utterance>, AsrError> {
         let mut state = self
             .context
             .create_state()
             .map_err(|e| AsrError::Failed(e.to_string()))?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(self.config.threads.max(1) as i32);
+        params.set_n_threads(threads.max(1) as i32);
         params.set_language(Some(self.config.language.as_deref().unwrap_or("en")));
         params.set_print_special(false);
         params.set_print_progress(false);
