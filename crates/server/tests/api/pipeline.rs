@@ -86,7 +86,22 @@ const AGENT_3: &str =
     "Thank you. I have updated your policy and I will send you a confirmation email today.";
 
 /// A stereo call: agent on channel 0, customer on channel 1, turns one after another.
-pub(crate) fn stereo_call() -> Vec<u8> {
+/// Uploads the spoken stereo call with its metadata; the accepted call's id.
+pub(crate) async fn upload_call(app: &TestApp, token: &str) -> String {
+    let uploaded = app
+        .upload(
+            token,
+            &[
+                ("audio", Some("call.wav"), stereo_call()),
+                ("meta", None, meta()),
+            ],
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
+    uploaded.body["call_id"].as_str().unwrap().to_owned()
+}
+
+fn stereo_call() -> Vec<u8> {
     let turns = [
         (0, AGENT_1),
         (1, CUSTOMER_1),
@@ -113,7 +128,7 @@ pub(crate) fn stereo_call() -> Vec<u8> {
     wav_i16(TARGET_RATE, 2, &interleaved)
 }
 
-pub(crate) fn meta() -> Vec<u8> {
+fn meta() -> Vec<u8> {
     json!({
         "calling_party": "+14155550101",
         "called_party": "+18005550100",
@@ -184,17 +199,7 @@ async fn a_call_flows_from_upload_to_published_on_the_real_models() {
         StatusCode::OK
     );
 
-    let uploaded = app
-        .upload(
-            &a.admin_token,
-            &[
-                ("audio", Some("call.wav"), stereo_call()),
-                ("meta", None, meta()),
-            ],
-        )
-        .await;
-    assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
-    let call_id = uploaded.body["call_id"].as_str().unwrap().to_owned();
+    let call_id = upload_call(&app, &a.admin_token).await;
     let detail = app
         .get(&format!("/api/v1/calls/{call_id}"), &a.member_token)
         .await;
