@@ -52,6 +52,7 @@ const KEYS: &[&str] = &[
     "workers",
     "job_lease_secs",
     "embedding_model_dir",
+    "voice_model",
     "llm_provider",
     "llm_base_url",
     "llm_model",
@@ -118,6 +119,9 @@ pub struct Settings {
     pub job_lease_secs: u64,
     /// all-MiniLM-L6-v2 files; default `<data dir>/models/all-MiniLM-L6-v2`.
     pub embedding_model_dir: Option<PathBuf>,
+    /// Resemblyzer's voice encoder, which tells the two speakers of a mono recording apart;
+    /// default `<data dir>/models/voice/resemblyzer-pretrained.pt`.
+    pub voice_model: Option<PathBuf>,
     /// `local` (embedded SmolLM2, drafting only), `openai` (any OpenAI-compatible server) or
     /// `anthropic`.
     pub llm_provider: String,
@@ -174,6 +178,7 @@ impl Default for Settings {
             workers: 1,
             job_lease_secs: 900,
             embedding_model_dir: None,
+            voice_model: None,
             llm_provider: "local".into(),
             llm_base_url: None,
             llm_model: None,
@@ -224,6 +229,12 @@ impl Settings {
         self.embedding_model_dir
             .clone()
             .unwrap_or_else(|| self.model_files().minilm_dir())
+    }
+
+    pub fn voice_model(&self) -> PathBuf {
+        self.voice_model
+            .clone()
+            .unwrap_or_else(|| self.model_files().voice_encoder())
     }
 
     /// The language model these settings choose.

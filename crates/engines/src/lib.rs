@@ -1,7 +1,8 @@
 //! Engines behind traits, each with real implementations chosen by configuration:
 //! audio decoding, speech-to-text (whisper.cpp behind the `whisper` feature, or a
 //! remote OpenAI-compatible API), sentiment (VADER in Amazon Comprehend's shape),
-//! embeddings and the embedded language model (candle, behind the `candle` feature),
+//! embeddings, the embedded language model and the voice encoder that tells the speakers of a
+//! mono recording apart (candle, behind the `candle` feature),
 //! and the model files with their setup.
 
 pub mod asr;
@@ -11,5 +12,6 @@ mod http_api;
 pub mod llm;
 pub mod models;
 pub mod sentiment;
+pub mod voice;
 
 pub use sentiment::{Sentiment, SentimentEngine, SentimentLabel, VaderSentiment};

@@ -8,6 +8,7 @@ use switchboard_engines::SentimentEngine;
 use switchboard_engines::asr::SpeechToText;
 use switchboard_engines::embeddings::Embedder;
 use switchboard_engines::llm::LanguageModel;
+use switchboard_engines::voice::VoiceEmbedder;
 
 use crate::embedding_memo::EmbeddingMemo;
 
@@ -67,6 +68,8 @@ pub struct Engines {
     pub asr: LazyEngine<dyn SpeechToText>,
     pub sentiment: Arc<dyn SentimentEngine>,
     pub embedder: LazyEngine<dyn Embedder>,
+    /// Tells the two speakers of a mono recording apart.
+    pub voices: LazyEngine<dyn VoiceEmbedder>,
     /// The platform's hosted or self-hosted model (`LLM_PROVIDER` openai/anthropic), used when a
     /// tenant's ai-config asks for it; `None` when the platform runs the embedded default.
     pub language_model: Option<LazyEngine<dyn LanguageModel>>,

@@ -98,6 +98,7 @@ pub fn transcript(call_id: &str, language: &str, live: &LiveCall, turns: &[Turn]
         duration_ms: stated.max(cursor),
         channels: 2,
         utterances,
+        diarization: None,
         elapsed_ms: 0,
     }
 }

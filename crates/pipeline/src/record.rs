@@ -71,8 +71,25 @@ pub struct RawTranscript {
     pub duration_ms: u64,
     pub channels: usize,
     pub utterances: Vec<Utterance>,
+    /// How the utterances got their speakers; absent for a mono recording with one utterance
+    /// or less, and for live calls (whose turns say who spoke).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diarization: Option<Diarization>,
     /// Wall time of the stage.
     pub elapsed_ms: u64,
+}
+
+/// How speakers were told apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diarization {
+    /// `channels` (one speaker per channel) or `voices` (a mono recording's voices, grouped by
+    /// a voice encoder).
+    pub method: String,
+    /// The voice encoder, for `voices`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// How many speakers were found.
+    pub voices: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -58,6 +58,7 @@ fn engines(models: Option<PathBuf>) -> Option<Arc<Engines>> {
                 .map(|m| Arc::new(m) as Arc<dyn Embedder>)
                 .map_err(|e| e.to_string())
         }),
+        voices: LazyEngine::new(|| Err("no voice encoder in this benchmark".into())),
         language_model: None,
     }))
 }

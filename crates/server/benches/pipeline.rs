@@ -254,6 +254,7 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
             sentiment: Arc::new(VaderSentiment::new()),
             rubric_vectors: Default::default(),
             embedder: LazyEngine::ready(embedder),
+            voices: LazyEngine::new(|| Err("no voice encoder in this benchmark".into())),
             language_model: None,
         }),
         settings: PipelineSettings {

@@ -49,6 +49,7 @@ fn engines(models: Option<PathBuf>, llm: bool) -> Option<Arc<Engines>> {
                 .map(|m| Arc::new(m) as Arc<dyn Embedder>)
                 .map_err(|e| e.to_string())
         }),
+        voices: LazyEngine::new(|| Err("no voice encoder in this benchmark".into())),
         language_model: llm.then(|| {
             LazyEngine::new(move || {
                 let path = gguf.clone().ok_or("no SmolLM2 GGUF under models/smollm2")?;

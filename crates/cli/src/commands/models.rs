@@ -70,25 +70,66 @@ pub async fn transcribe(settings: &Settings, file: &Path, json: bool) -> anyhow:
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let limits = settings.decode_limits();
     let engine = settings.asr()?;
-    let transcript = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let voice_model = settings.voice_model();
+    let (transcript, speakers) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let decoded = audio::decode(&bytes, limits)?;
         let engine = engine.build()?;
-        Ok(engine.transcribe(&decoded)?)
+        let transcript = engine.transcribe(&decoded)?;
+        let speakers = mono_speakers(&voice_model, &decoded, &transcript)?;
+        Ok((transcript, speakers))
     })
     .await??;
     if json {
-        println!("{}", serde_json::to_string_pretty(&transcript)?);
+        let mut value = serde_json::to_value(&transcript)?;
+        if let Some(speakers) = &speakers {
+            value["speakers"] = serde_json::json!(speakers);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        for u in &transcript.utterances {
+        for (i, u) in transcript.utterances.iter().enumerate() {
+            let who = match &speakers {
+                Some(speakers) => format!("spk{}", speakers[i]),
+                None => format!("ch{}", u.channel),
+            };
             println!(
-                "[{:>7.2}–{:>7.2}] ch{} ({:.2}) {}",
+                "[{:>7.2}–{:>7.2}] {who} ({:.2}) {}",
                 u.start_ms as f64 / 1000.0,
                 u.end_ms as f64 / 1000.0,
-                u.channel,
                 u.confidence,
                 u.text
             );
         }
     }
     Ok(())
+}
+
+/// A mono recording's voices told apart (0 = the first to speak), as the pipeline does.
+#[cfg(feature = "models")]
+fn mono_speakers(
+    voice_model: &Path,
+    decoded: &audio::DecodedAudio,
+    transcript: &switchboard_engines::asr::Transcript,
+) -> anyhow::Result<Option<Vec<usize>>> {
+    use switchboard_engines::voice;
+    let [mono] = decoded.channels.as_slice() else {
+        return Ok(None);
+    };
+    if transcript.utterances.len() < 2 {
+        return Ok(None);
+    }
+    let encoder = voice::resemblyzer::Resemblyzer::load(voice_model)?;
+    Ok(Some(voice::speakers(
+        &encoder,
+        mono,
+        &transcript.utterances,
+    )?))
+}
+
+#[cfg(not(feature = "models"))]
+fn mono_speakers(
+    _: &Path,
+    _: &audio::DecodedAudio,
+    _: &switchboard_engines::asr::Transcript,
+) -> anyhow::Result<Option<Vec<usize>>> {
+    Ok(None)
 }

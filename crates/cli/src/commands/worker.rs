@@ -28,11 +28,25 @@ pub fn engines(settings: &Settings) -> anyhow::Result<Engines> {
     let embedder = LazyEngine::new(|| {
         Err("this build has no embedding engine (build with the default `models` feature)".into())
     });
+    #[cfg(feature = "models")]
+    let voices = {
+        let path = settings.voice_model();
+        LazyEngine::new(move || {
+            switchboard_engines::voice::resemblyzer::Resemblyzer::load(&path)
+                .map(|m| Arc::new(m) as Arc<dyn switchboard_engines::voice::VoiceEmbedder>)
+                .map_err(|e| e.to_string())
+        })
+    };
+    #[cfg(not(feature = "models"))]
+    let voices = LazyEngine::new(|| {
+        Err("this build has no voice encoder (build with the default `models` feature)".into())
+    });
     Ok(Engines {
         asr: LazyEngine::new(move || asr.clone().build().map_err(|e| e.to_string())),
         sentiment: Arc::new(VaderSentiment::new()),
         rubric_vectors: Default::default(),
         embedder,
+        voices,
         // The embedded model is for drafting only; QA verdicts and summaries need a hosted one.
         language_model: hosted
             .then(|| LazyEngine::new(move || llm.clone().build().map_err(|e| e.to_string()))),

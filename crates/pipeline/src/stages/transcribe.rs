@@ -1,16 +1,20 @@
 //! Transcribe (SPEC §4.2): the recording → `raw/<call_id>.json`. Stereo channels are speakers
 //! (the metadata's `channels` map, e.g. `{"0": "agent", "1": "customer"}`, or by default channel
-//! 0 = agent, 1 = customer); a mono recording's utterances are `unknown`. A live receptionist
-//! call has no recording: its transcript is built from its turns (see [`crate::live`]).
+//! 0 = agent, 1 = customer). On a mono recording the voice encoder tells two voices apart: the
+//! first to speak is the agent — the customer when the metadata says the call was outbound,
+//! since then the customer answers — and a recording with one voice stays `unknown`. A live
+//! receptionist call has no recording: its transcript is built from its turns (see
+//! [`crate::live`]).
 
 use std::time::Instant;
 
 use switchboard_core::Area;
 use switchboard_engines::audio::{self, DecodeLimits};
+use switchboard_engines::voice;
 use switchboard_store::queue::ClaimedJob;
 
 use super::{StageError, blocking, finish, load_call, raw_name, write_json};
-use crate::record::{RawTranscript, Speaker, Utterance};
+use crate::record::{Diarization, RawTranscript, Speaker, Utterance};
 use crate::stage::Stage;
 use crate::worker::Pipeline;
 
@@ -32,7 +36,7 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
         max_seconds: pipeline.settings.max_audio_seconds,
     };
     let engines = pipeline.engines.clone();
-    let (transcript, channels) = blocking(move || {
+    let (transcript, channels, voices) = blocking(move || {
         let decoded = audio::decode(&bytes, limits)
             .map_err(|e| StageError::permanent(format!("{} ({})", e, e.code())))?;
         let asr = engines.asr.get().map_err(StageError::retry)?;
@@ -43,17 +47,53 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
                 StageError::permanent(e.to_string())
             }
         })?;
-        Ok((transcript, decoded.channels.len()))
+        let voices = match decoded.channels.as_slice() {
+            [mono] if transcript.utterances.len() > 1 => {
+                let encoder = engines.voices.get().map_err(StageError::retry)?;
+                let labels = voice::speakers(encoder.as_ref(), mono, &transcript.utterances)
+                    .map_err(|e| StageError::retry(e.to_string()))?;
+                Some((labels, encoder.model().to_owned()))
+            }
+            _ => None,
+        };
+        Ok((transcript, decoded.channels.len(), voices))
     })
     .await?;
     let speakers = channel_speakers(&call.meta, channels);
+    let (voice_speakers, diarization) = match voices {
+        Some((labels, model)) => {
+            let two = labels.contains(&1);
+            let roles = voice_roles(&call.meta, two);
+            let diarization = Diarization {
+                method: "voices".into(),
+                model: Some(model),
+                voices: if two { 2 } else { 1 },
+            };
+            (
+                Some(labels.into_iter().map(|l| roles[l]).collect::<Vec<_>>()),
+                Some(diarization),
+            )
+        }
+        None if channels > 1 => (
+            None,
+            Some(Diarization {
+                method: "channels".into(),
+                model: None,
+                voices: channels,
+            }),
+        ),
+        None => (None, None),
+    };
     let utterances = transcript
         .utterances
         .into_iter()
         .enumerate()
         .map(|(index, u)| Utterance {
             index,
-            speaker: speakers.get(u.channel).copied().unwrap_or(Speaker::Unknown),
+            speaker: match &voice_speakers {
+                Some(by_voice) => by_voice[index],
+                None => speakers.get(u.channel).copied().unwrap_or(Speaker::Unknown),
+            },
             channel: u.channel,
             start_ms: u.start_ms,
             end_ms: u.end_ms,
@@ -68,11 +108,29 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
         duration_ms: transcript.duration_ms,
         channels,
         utterances,
+        diarization,
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     write_json(&objects, &raw_name(&call.id), &raw).await?;
     finish(pipeline, job, Stage::Transcribe, None).await?;
     Ok(())
+}
+
+/// The roles of a mono recording's voices, first speaker first: the agent answers an inbound
+/// call and the customer an outbound one. One voice cannot be told to be either.
+fn voice_roles(meta: &serde_json::Value, two_voices: bool) -> [Speaker; 2] {
+    if !two_voices {
+        return [Speaker::Unknown; 2];
+    }
+    let outbound = meta
+        .get("direction")
+        .and_then(|d| d.as_str())
+        .is_some_and(|d| d.eq_ignore_ascii_case("outbound"));
+    if outbound {
+        [Speaker::Customer, Speaker::Agent]
+    } else {
+        [Speaker::Agent, Speaker::Customer]
+    }
 }
 
 /// The speaker on each channel.
@@ -121,5 +179,22 @@ mod tests {
             [Speaker::Customer, Speaker::Agent]
         );
         assert_eq!(channel_speakers(&json!({}), 1), [Speaker::Unknown]);
+    }
+
+    #[test]
+    fn the_first_voice_answers_the_call() {
+        assert_eq!(
+            voice_roles(&json!({"direction": "inbound"}), true),
+            [Speaker::Agent, Speaker::Customer]
+        );
+        assert_eq!(
+            voice_roles(&json!({}), true),
+            [Speaker::Agent, Speaker::Customer]
+        );
+        assert_eq!(
+            voice_roles(&json!({"direction": "OUTBOUND"}), true),
+            [Speaker::Customer, Speaker::Agent]
+        );
+        assert_eq!(voice_roles(&json!({}), false), [Speaker::Unknown; 2]);
     }
 }

@@ -17,6 +17,8 @@ use switchboard_engines::audio::{DecodeLimits, TARGET_RATE, decode, wav_i16};
 use switchboard_engines::embeddings::Embedder;
 use switchboard_engines::embeddings::minilm::MiniLm;
 use switchboard_engines::models::ModelFiles;
+use switchboard_engines::voice::VoiceEmbedder;
+use switchboard_engines::voice::resemblyzer::Resemblyzer;
 use switchboard_pipeline::{Engines, LazyEngine, Pipeline, PipelineSettings};
 use switchboard_store::queue;
 
@@ -43,6 +45,15 @@ pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>)
         }),
         None => LazyEngine::new(|| Err("no embedding model in this test".into())),
     };
+    // The voice encoder of the fetched models, for mono recordings.
+    let voice = std::env::var_os("SWITCHBOARD_TEST_MODELS")
+        .map(|d| ModelFiles::under(std::path::Path::new(&d)).voice_encoder())
+        .unwrap_or_default();
+    let voices = LazyEngine::new(move || {
+        Resemblyzer::load(&voice)
+            .map(|m| Arc::new(m) as Arc<dyn VoiceEmbedder>)
+            .map_err(|e| e.to_string())
+    });
     let asr = AsrConfig::Whisper(WhisperConfig {
         model: whisper,
         threads: 2,
@@ -56,6 +67,7 @@ pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>)
             sentiment: Arc::new(VaderSentiment::new()),
             rubric_vectors: Default::default(),
             embedder,
+            voices,
             language_model: None,
         }),
         settings: PipelineSettings {

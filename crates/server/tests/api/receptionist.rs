@@ -1058,6 +1058,7 @@ async fn the_language_model_is_told_what_memory_knows_of_the_caller() {
         sentiment: Arc::new(VaderSentiment::new()),
         rubric_vectors: Default::default(),
         embedder: LazyEngine::new(|| Err("no embedding model in this test".into())),
+        voices: LazyEngine::new(|| Err("no voice encoder in this test".into())),
         language_model: Some(LazyEngine::new(move || {
             OpenAiCompatible::new(config.clone())
                 .map(|m| Arc::new(m) as Arc<dyn LanguageModel>)
