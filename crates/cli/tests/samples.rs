@@ -1,6 +1,6 @@
 //! `switchboard samples generate` makes stereo and μ-law calls with sidecars and known
-//! transcripts; with the models fetched, whisper's word error rate on them is bounded and
-//! the per-voice figures are printed (they go in BENCHMARKS.md).
+//! transcripts; with the models fetched, whisper's word error rate on them is bounded, their mono
+//! mixes' two voices are told apart, and the figures are printed (they go in BENCHMARKS.md).
 
 use std::path::Path;
 use std::process::Command;
@@ -124,4 +124,68 @@ fn generated_calls_have_sidecars_transcripts_and_transcribe() {
     let mean = total.0 / f64::from(total.1);
     println!("mean WER {mean:.3}");
     assert!(mean < 0.35, "mean WER {mean}");
+
+    // Mixed down to mono, the two voices are told apart: each utterance's speaker against the
+    // scripted turn it overlaps most, weighted by duration (speaker 0 is whoever spoke first).
+    let mut agreement = (0.0, 0.0);
+    for variant in ["16k", "8k-ulaw"] {
+        for t in &transcripts {
+            let known: Value = serde_json::from_slice(&std::fs::read(t).unwrap()).unwrap();
+            let id = known["id"].as_str().unwrap();
+            let stereo = out.join(variant).join(format!("{id}.wav"));
+            let mono = dir.path().join(format!("{variant}-{id}-mono.wav"));
+            let sox = Command::new("sox")
+                .args([stereo.as_os_str(), mono.as_os_str()])
+                .args(["channels", "1"])
+                .status()
+                .unwrap();
+            assert!(sox.success());
+            let got: Value = serde_json::from_str(&run(
+                models,
+                &["transcribe", "--json", mono.to_str().unwrap()],
+            ))
+            .unwrap();
+            let (right, total) = speaker_agreement(&known, &got);
+            println!("speakers {variant} {id}: {:.3} of talk time", right / total);
+            agreement = (agreement.0 + right, agreement.1 + total);
+        }
+    }
+    let share = agreement.0 / agreement.1;
+    println!("speakers told apart on mono mixes: {share:.3} of talk time");
+    assert!(share > 0.85, "mono speaker agreement {share}");
+}
+
+/// Talk time (ms) whose voice label matches the script, and all talk time.
+fn speaker_agreement(known: &Value, got: &Value) -> (f64, f64) {
+    let turns = known["turns"].as_array().unwrap();
+    let utterances = got["utterances"].as_array().unwrap();
+    let labels = got["speakers"]
+        .as_array()
+        .expect("a mono transcript has speakers");
+    assert_eq!(labels.len(), utterances.len());
+    let ms = |v: &Value| v.as_f64().unwrap();
+    let scripted = |u: &Value| {
+        turns
+            .iter()
+            .max_by(|a, b| {
+                let overlap = |t: &Value| {
+                    ms(&t["end_ms"]).min(ms(&u["end_ms"]))
+                        - ms(&t["start_ms"]).max(ms(&u["start_ms"]))
+                };
+                overlap(a).total_cmp(&overlap(b))
+            })
+            .map(|t| t["speaker"].as_str().unwrap())
+            .unwrap()
+    };
+    let first = scripted(&utterances[0]);
+    let (mut right, mut total) = (0.0, 0.0);
+    for (u, label) in utterances.iter().zip(labels) {
+        let length = ms(&u["end_ms"]) - ms(&u["start_ms"]);
+        let same_as_first = scripted(u) == first;
+        if same_as_first == (label.as_u64() == Some(0)) {
+            right += length;
+        }
+        total += length;
+    }
+    (right, total)
 }

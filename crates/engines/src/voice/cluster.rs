@@ -87,7 +87,7 @@ mod tests {
 
     /// A unit vector near axis `axis` of 8, nudged by `jitter` along another axis.
     fn voice(axis: usize, jitter: f32, other: usize) -> Vec<f32> {
-        let mut v = vec![0.0; 8];
+        let mut v = [0.0f32; 8];
         v[axis] = 1.0;
         v[other] += jitter;
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();

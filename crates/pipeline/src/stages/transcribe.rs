@@ -63,7 +63,8 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
     let (voice_speakers, diarization) = match voices {
         Some((labels, model)) => {
             let two = labels.contains(&1);
-            let roles = voice_roles(&call.meta, two);
+            let direction = crate::parties::identify(&call.meta, &ai.agents).direction;
+            let roles = voice_roles(&direction, two);
             let diarization = Diarization {
                 method: "voices".into(),
                 model: Some(model),
@@ -117,16 +118,13 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
 }
 
 /// The roles of a mono recording's voices, first speaker first: the agent answers an inbound
-/// call and the customer an outbound one. One voice cannot be told to be either.
-fn voice_roles(meta: &serde_json::Value, two_voices: bool) -> [Speaker; 2] {
+/// call and the customer an outbound one (`direction` as the provider states it or the tenant's
+/// agent numbers and domains tell). One voice cannot be told to be either.
+fn voice_roles(direction: &str, two_voices: bool) -> [Speaker; 2] {
     if !two_voices {
         return [Speaker::Unknown; 2];
     }
-    let outbound = meta
-        .get("direction")
-        .and_then(|d| d.as_str())
-        .is_some_and(|d| d.eq_ignore_ascii_case("outbound"));
-    if outbound {
+    if direction.eq_ignore_ascii_case("outbound") {
         [Speaker::Customer, Speaker::Agent]
     } else {
         [Speaker::Agent, Speaker::Customer]
@@ -184,17 +182,17 @@ mod tests {
     #[test]
     fn the_first_voice_answers_the_call() {
         assert_eq!(
-            voice_roles(&json!({"direction": "inbound"}), true),
+            voice_roles("inbound", true),
             [Speaker::Agent, Speaker::Customer]
         );
         assert_eq!(
-            voice_roles(&json!({}), true),
+            voice_roles("unknown", true),
             [Speaker::Agent, Speaker::Customer]
         );
         assert_eq!(
-            voice_roles(&json!({"direction": "OUTBOUND"}), true),
+            voice_roles("outbound", true),
             [Speaker::Customer, Speaker::Agent]
         );
-        assert_eq!(voice_roles(&json!({}), false), [Speaker::Unknown; 2]);
+        assert_eq!(voice_roles("inbound", false), [Speaker::Unknown; 2]);
     }
 }

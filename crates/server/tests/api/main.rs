@@ -16,6 +16,7 @@ mod ingest;
 mod isolation;
 mod jwt;
 mod memory;
+mod mono;
 mod objects;
 mod pipeline;
 mod platform;
