@@ -1,5 +1,5 @@
-//! Throughput of the embedded models: MiniLM sentences/s at batch 1 and 32, SmolLM2
-//! tokens/s. Needs the fetched models:
+//! Throughput of the embedded models: MiniLM sentences/s at batch 1 and 32, Resemblyzer's
+//! voice encoder on a minute of mono audio, SmolLM2 tokens/s. Needs the fetched models:
 //! `SWITCHBOARD_TEST_MODELS=<data dir> cargo bench -p switchboard-engines --features candle --bench models`
 
 use std::time::Instant;
@@ -39,6 +39,8 @@ fn run() {
         println!("embeddings all-MiniLM-L6-v2 batch {batch:>2}: {rate:.0} sentences/s");
     }
 
+    voices(&files);
+
     let loading = Instant::now();
     let llm = LocalLlm::load(&files.smollm2()).unwrap();
     println!(
@@ -68,5 +70,38 @@ fn run() {
         reply.input_tokens,
         reply.output_tokens,
         reply.output_tokens as f64 / seconds
+    );
+}
+
+/// The voice encoder on a 60 s mono recording cut into 20 utterances of 2.5 s (the work depends on
+/// the audio's length, not on what is said, so a harmonic signal stands in for speech).
+#[cfg(feature = "candle")]
+fn voices(files: &switchboard_engines::models::ModelFiles) {
+    use switchboard_engines::voice::VoiceEmbedder;
+    use switchboard_engines::voice::resemblyzer::Resemblyzer;
+
+    let encoder = Resemblyzer::load(&files.voice_encoder()).unwrap();
+    let samples: Vec<f32> = (0..60 * 16_000)
+        .map(|i| {
+            let t = i as f32 / 16_000.0;
+            let f0 = 120.0 + 40.0 * (t * 0.7).sin();
+            (1..6)
+                .map(|h| (2.0 * std::f32::consts::PI * f0 * h as f32 * t).sin() / h as f32)
+                .sum::<f32>()
+                * 0.1
+        })
+        .collect();
+    let spans: Vec<(u64, u64)> = (0..20).map(|i| (i * 3000, i * 3000 + 2500)).collect();
+    encoder.embed_spans(&samples, &spans[..2]).unwrap();
+    let started = Instant::now();
+    let rounds = 3;
+    for _ in 0..rounds {
+        encoder.embed_spans(&samples, &spans).unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64() / rounds as f64;
+    println!(
+        "voice encoder resemblyzer: 60 s mono call, 20 utterances of 2.5 s: {:.0} ms per call ({:.0}x real time)",
+        seconds * 1000.0,
+        60.0 / seconds
     );
 }

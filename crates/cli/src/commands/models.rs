@@ -18,6 +18,7 @@ pub fn run(settings: &Settings, command: ModelsCommand) -> anyhow::Result<()> {
 
 /// Loads each engine and runs one small input through it.
 fn check(settings: &Settings) -> anyhow::Result<()> {
+    #[cfg(feature = "models")]
     use switchboard_engines::embeddings::Embedder as _;
     use switchboard_engines::llm::{ChatOptions, Message};
 
@@ -36,9 +37,15 @@ fn check(settings: &Settings) -> anyhow::Result<()> {
             switchboard_engines::embeddings::minilm::MiniLm::load(&settings.embedding_model_dir())?;
         embedder.embed("hello")?;
         println!("embeddings: {} — ok", embedder.model());
+
+        use switchboard_engines::voice::VoiceEmbedder as _;
+        let voices =
+            switchboard_engines::voice::resemblyzer::Resemblyzer::load(&settings.voice_model())?;
+        voices.embed_spans(&[0.0; 16_000], &[(0, 1000)])?;
+        println!("voices: {} — ok", voices.model());
     }
     #[cfg(not(feature = "models"))]
-    let _ = settings.embedding_model_dir();
+    let _ = (settings.embedding_model_dir(), settings.voice_model());
 
     let llm = settings.llm()?.build()?;
     let reply = llm.chat(
