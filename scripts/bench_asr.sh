@@ -18,7 +18,7 @@ cputime() { /usr/bin/time -f "%U %S %M" "$@" 2>&1 >/dev/null | tail -1; }
 printf "%-28s %8s %12s %12s %10s %10s\n" clip audio_s wcpp_cpu_s fw_cpu_s wcpp_MiB fw_MiB
 for wav in "$@"; do
   secs=$(soxi -D "$wav")
-  read -r wu ws wm < <(cputime env SWITCHBOARD_DATA_DIR="$data" WHISPER_THREADS=2 "$bin" transcribe "$wav")
+  read -r wu ws wm < <(cputime env SWITCHBOARD_DATA_DIR="$data" WHISPER_THREADS=2 "$bin" transcribe --no-voices "$wav")
   read -r fu fs fm < <(cputime "$venv/bin/python" -c "
 import sys
 from faster_whisper import WhisperModel

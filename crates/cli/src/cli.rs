@@ -60,12 +60,17 @@ pub enum Command {
     /// Synthetic sample calls with known transcripts.
     #[command(subcommand)]
     Samples(SamplesCommand),
-    /// Transcribe an audio file with the configured speech-to-text engine and print it.
+    /// Transcribe an audio file with the configured speech-to-text engine and print it. A mono
+    /// file's two voices are told apart as the pipeline does (`spk0` spoke first).
     Transcribe {
         file: PathBuf,
         /// Print the transcript as JSON.
         #[arg(long)]
         json: bool,
+        /// Do not tell a mono file's voices apart (speech-to-text alone, as the P1 benchmark
+        /// measures it).
+        #[arg(long)]
+        no_voices: bool,
     },
     /// Import a folder of recordings (WAV, MP3, FLAC, Ogg) into a tenant. Metadata comes from a
     /// JSON sidecar beside each recording (`call1.wav` + `call1.json`) or from one CSV whose

@@ -30,6 +30,10 @@ fn command(data: &Path, models: &Path) -> Command {
         .env(
             "EMBEDDING_MODEL_DIR",
             models.join("models/all-MiniLM-L6-v2"),
+        )
+        .env(
+            "VOICE_MODEL",
+            models.join("models/voice/resemblyzer-pretrained.pt"),
         );
     command
 }

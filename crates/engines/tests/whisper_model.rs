@@ -116,3 +116,48 @@ fn a_missing_model_names_the_setting() {
     };
     assert!(err.to_string().contains("WHISPER_MODEL"), "{err}");
 }
+
+#[test]
+fn a_mono_recording_is_cut_into_sentences_and_stereo_keeps_segments() {
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    if !support::have_tools(&["espeak-ng", "sox"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    support::speak(AGENT, p("agent.wav").as_ref());
+    // The same speech as the left channel of a stereo file, the right one silent.
+    support::run(
+        "sox",
+        &[&p("agent.wav"), &p("stereo.wav"), "remix", "1", "0"],
+    );
+    let engine = AsrConfig::Whisper(WhisperConfig {
+        model: ModelFiles::under(&data).whisper_tiny_en(),
+        threads: 2,
+        language: None,
+    })
+    .build()
+    .unwrap();
+    let transcribe = |file: &str| {
+        let audio = decode(&std::fs::read(p(file)).unwrap(), DecodeLimits::default()).unwrap();
+        engine.transcribe(&audio).unwrap().utterances
+    };
+    let mono = transcribe("agent.wav");
+    let texts: Vec<&str> = mono.iter().map(|u| u.text.as_str()).collect();
+    eprintln!("mono: {texts:?}");
+    assert!(mono.len() >= 3, "one utterance per sentence: {texts:?}");
+    assert!(texts.iter().all(|t| t.ends_with(['.', '?'])), "{texts:?}");
+    for pair in mono.windows(2) {
+        assert!(pair[0].start_ms <= pair[0].end_ms && pair[0].end_ms <= pair[1].start_ms + 10);
+    }
+    let joined = texts.join(" ");
+    assert!(word_error_rate(AGENT, &joined) <= 0.15, "{joined}");
+
+    let stereo = transcribe("stereo.wav");
+    assert!(
+        stereo.len() < mono.len(),
+        "stereo keeps whisper's segments: {stereo:?}"
+    );
+}

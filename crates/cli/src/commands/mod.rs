@@ -87,8 +87,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(command) => ingest::run(Context::open(config).await?, command).await,
         Command::Samples(crate::cli::SamplesCommand::Generate { out }) => samples::generate(&out),
         Command::Models(command) => models::run(&Settings::load(config)?, command),
-        Command::Transcribe { file, json } => {
-            models::transcribe(&Settings::load(config)?, &file, json).await
-        }
+        Command::Transcribe {
+            file,
+            json,
+            no_voices,
+        } => models::transcribe(&Settings::load(config)?, &file, json, !no_voices).await,
     }
 }

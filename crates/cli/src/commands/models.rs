@@ -73,7 +73,12 @@ pub fn fetch(settings: &Settings, options: FetchOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn transcribe(settings: &Settings, file: &Path, json: bool) -> anyhow::Result<()> {
+pub async fn transcribe(
+    settings: &Settings,
+    file: &Path,
+    json: bool,
+    voices: bool,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let limits = settings.decode_limits();
     let engine = settings.asr()?;
@@ -82,7 +87,11 @@ pub async fn transcribe(settings: &Settings, file: &Path, json: bool) -> anyhow:
         let decoded = audio::decode(&bytes, limits)?;
         let engine = engine.build()?;
         let transcript = engine.transcribe(&decoded)?;
-        let speakers = mono_speakers(&voice_model, &decoded, &transcript)?;
+        let speakers = if voices {
+            mono_speakers(&voice_model, &decoded, &transcript)?
+        } else {
+            None
+        };
         Ok((transcript, speakers))
     })
     .await??;

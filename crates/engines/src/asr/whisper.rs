@@ -56,19 +56,34 @@ impl SpeechToText for WhisperEngine {
         samples: &[f32],
         channel: usize,
     ) -> Result<Vec<Utterance>, AsrError> {
-        self.run(samples, channel, self.config.threads)
+        self.run(samples, channel, self.config.threads, Split::Segments)
     }
 
     /// The channels side by side, each on its share of the threads (one whisper state each; the
-    /// model is shared).
+    /// model is shared). A mono recording is cut into sentences: its speakers are told apart per
+    /// utterance, and a quick reply often shares a whisper segment with what came before.
     fn transcribe(&self, audio: &DecodedAudio) -> Result<super::Transcript, AsrError> {
+        let split = if audio.channels.len() == 1 {
+            Split::Sentences
+        } else {
+            Split::Segments
+        };
         transcribe_channels(
             self.info(),
             audio,
             self.config.threads,
-            |samples, channel, threads| self.run(samples, channel, threads),
+            |samples, channel, threads| self.run(samples, channel, threads, split),
         )
     }
+}
+
+/// What one utterance is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// A whisper segment.
+    Segments,
+    /// A sentence of a whisper segment, timed by its tokens.
+    Sentences,
 }
 
 impl WhisperEngine {
@@ -77,6 +92,7 @@ impl WhisperEngine {
         samples: &[f32],
         channel: usize,
         threads: usize,
+        split: Split,
     ) -> Result<Vec<Utterance>, AsrError> {
         let mut state = self
             .context
@@ -90,6 +106,7 @@ impl WhisperEngine {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
+        params.set_token_timestamps(split == Split::Sentences);
         // Without context from earlier windows, a misheard phrase cannot loop.
         params.set_no_context(true);
         state
@@ -99,39 +116,139 @@ impl WhisperEngine {
         let eot = self.context.token_eot();
         let mut utterances = Vec::new();
         for segment in state.as_iter() {
-            let text = segment
-                .to_str_lossy()
-                .map_err(|e| AsrError::Failed(e.to_string()))?
-                .trim()
-                .to_string();
-            // Bracketed non-speech annotations ("[BLANK_AUDIO]", "(music)") are not words.
-            if text.is_empty() || is_annotation(&text) || segment.no_speech_probability() > 0.8 {
+            if segment.no_speech_probability() > 0.8 {
                 continue;
             }
-            let probabilities: Vec<f32> = (0..segment.n_tokens())
-                .filter_map(|i| segment.get_token(i))
-                .filter(|t| t.token_id() < eot)
-                .map(|t| t.token_probability())
-                .collect();
-            let confidence = if probabilities.is_empty() {
-                0.0
-            } else {
-                probabilities.iter().sum::<f32>() / probabilities.len() as f32
-            };
-            // Timestamps are in centiseconds.
-            utterances.push(Utterance {
-                channel,
-                start_ms: (segment.start_timestamp().max(0) as u64) * 10,
-                end_ms: (segment.end_timestamp().max(0) as u64) * 10,
-                text,
-                confidence,
-            });
+            let mut pieces = Vec::new();
+            let mut piece = Piece::default();
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else {
+                    continue;
+                };
+                if token.token_id() >= eot {
+                    continue;
+                }
+                let bytes = token
+                    .to_bytes()
+                    .map_err(|e| AsrError::Failed(e.to_string()))?;
+                // A sentence ends before a token that starts a new word after `.`, `?` or `!`.
+                if split == Split::Sentences && piece.ends_sentence() && bytes.starts_with(b" ") {
+                    pieces.push(std::mem::take(&mut piece));
+                }
+                let data = token.token_data();
+                piece.push(bytes, token.token_probability(), data.t0, data.t1);
+            }
+            pieces.push(piece);
+            let start = segment.start_timestamp();
+            let end = segment.end_timestamp().max(start);
+            let single = pieces.len() == 1;
+            for piece in pieces {
+                let text = if single {
+                    segment
+                        .to_str_lossy()
+                        .map_err(|e| AsrError::Failed(e.to_string()))?
+                        .trim()
+                        .to_string()
+                } else {
+                    String::from_utf8_lossy(&piece.text).trim().to_string()
+                };
+                // Bracketed non-speech annotations ("[BLANK_AUDIO]", "(music)") are not words.
+                if text.is_empty() || is_annotation(&text) {
+                    continue;
+                }
+                // Token times are rough: a sentence keeps inside its segment; a whole segment
+                // keeps the segment's own times.
+                let (t0, t1) = if single {
+                    (start, end)
+                } else {
+                    let t0 = piece.t0.clamp(start, end);
+                    (t0, piece.t1.clamp(t0, end))
+                };
+                // Timestamps are in centiseconds.
+                utterances.push(Utterance {
+                    channel,
+                    start_ms: (t0.max(0) as u64) * 10,
+                    end_ms: (t1.max(0) as u64) * 10,
+                    text,
+                    confidence: piece.confidence(),
+                });
+            }
         }
         Ok(utterances)
+    }
+}
+
+/// The tokens of one utterance.
+#[derive(Default)]
+struct Piece {
+    text: Vec<u8>,
+    probabilities: Vec<f32>,
+    t0: i64,
+    t1: i64,
+}
+
+/// Words ending in a full stop that do not end a sentence.
+const ABBREVIATIONS: [&str; 8] = ["mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e."];
+
+impl Piece {
+    fn push(&mut self, bytes: &[u8], probability: f32, t0: i64, t1: i64) {
+        if self.probabilities.is_empty() {
+            self.t0 = t0;
+        }
+        self.t1 = self.t1.max(t1);
+        self.text.extend_from_slice(bytes);
+        self.probabilities.push(probability);
+    }
+
+    fn ends_sentence(&self) -> bool {
+        let text = String::from_utf8_lossy(&self.text);
+        let text = text.trim_end();
+        let last_word = text.rsplit(' ').next().unwrap_or("").to_lowercase();
+        text.ends_with(['.', '?', '!']) && !ABBREVIATIONS.contains(&last_word.as_str())
+    }
+
+    /// Mean token probability.
+    fn confidence(&self) -> f32 {
+        if self.probabilities.is_empty() {
+            0.0
+        } else {
+            self.probabilities.iter().sum::<f32>() / self.probabilities.len() as f32
+        }
     }
 }
 
 fn is_annotation(text: &str) -> bool {
     let t = text.trim();
     (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Piece;
+
+    fn piece(text: &str) -> Piece {
+        let mut p = Piece::default();
+        p.push(text.as_bytes(), 0.5, 10, 20);
+        p
+    }
+
+    #[test]
+    fn sentences_end_at_stops_but_not_at_titles() {
+        assert!(piece(" Okay.").ends_sentence());
+        assert!(piece(" What is the new address?").ends_sentence());
+        assert!(piece(" Wow!").ends_sentence());
+        assert!(!piece(" Am I speaking with Mr.").ends_sentence());
+        assert!(!piece(" It costs 4").ends_sentence());
+        assert!(!piece("").ends_sentence());
+    }
+
+    #[test]
+    fn a_piece_spans_its_tokens_and_averages_their_probabilities() {
+        let mut p = Piece::default();
+        p.push(b" Twelve", 0.75, 100, 150);
+        p.push(b" Oak", 0.25, 150, 180);
+        assert_eq!((p.t0, p.t1), (100, 180));
+        assert_eq!(p.confidence(), 0.5);
+        assert_eq!(Piece::default().confidence(), 0.0);
+    }
 }
