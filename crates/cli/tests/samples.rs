@@ -51,14 +51,15 @@ fn generated_calls_have_sidecars_transcripts_and_transcribe() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(transcripts.len(), 5);
-    for variant in ["16k", "8k-ulaw"] {
+    for variant in ["16k", "8k-ulaw", "mono-8k-ulaw"] {
         for t in &transcripts {
             let id = t.file_stem().unwrap().to_str().unwrap();
             let wav = std::fs::read(out.join(variant).join(format!("{id}.wav"))).unwrap();
             // RIFF header: channels at 22, sample rate at 24, format tag at 20 (7 = μ-law).
             let channels = u16::from_le_bytes([wav[22], wav[23]]);
             let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
-            assert_eq!(channels, 2, "{variant}/{id}");
+            let mono = variant.starts_with("mono");
+            assert_eq!(channels, if mono { 1 } else { 2 }, "{variant}/{id}");
             assert_eq!(rate, if variant == "16k" { 16_000 } else { 8_000 });
             let meta: Value = serde_json::from_slice(
                 &std::fs::read(out.join(variant).join(format!("{id}.json"))).unwrap(),
@@ -74,6 +75,15 @@ fn generated_calls_have_sidecars_transcripts_and_transcribe() {
             ] {
                 assert!(!meta[field].is_null(), "{id}: {field}");
             }
+            // A mono recording has no channel map and is a recording of its own.
+            assert_eq!(meta["channels"].is_null(), mono, "{variant}/{id}");
+            assert_eq!(
+                meta["provider_recording_id"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("-mono"),
+                mono
+            );
         }
     }
 
@@ -125,21 +135,27 @@ fn generated_calls_have_sidecars_transcripts_and_transcribe() {
     println!("mean WER {mean:.3}");
     assert!(mean < 0.35, "mean WER {mean}");
 
-    // Mixed down to mono, the two voices are told apart: each utterance's speaker against the
-    // scripted turn it overlaps most, weighted by duration (speaker 0 is whoever spoke first).
+    // In mono — the generated telephone variant, and the 16 kHz call mixed down — the two voices
+    // are told apart: each utterance's speaker against the scripted turn it overlaps most,
+    // weighted by duration (speaker 0 is whoever spoke first).
     let mut agreement = (0.0, 0.0);
-    for variant in ["16k", "8k-ulaw"] {
+    for variant in ["16k mixed", "mono-8k-ulaw"] {
         for t in &transcripts {
             let known: Value = serde_json::from_slice(&std::fs::read(t).unwrap()).unwrap();
             let id = known["id"].as_str().unwrap();
-            let stereo = out.join(variant).join(format!("{id}.wav"));
-            let mono = dir.path().join(format!("{variant}-{id}-mono.wav"));
-            let sox = Command::new("sox")
-                .args([stereo.as_os_str(), mono.as_os_str()])
-                .args(["channels", "1"])
-                .status()
-                .unwrap();
-            assert!(sox.success());
+            let mono = if variant == "16k mixed" {
+                let mixed = dir.path().join(format!("{id}-mono.wav"));
+                let stereo = out.join("16k").join(format!("{id}.wav"));
+                let sox = Command::new("sox")
+                    .args([stereo.as_os_str(), mixed.as_os_str()])
+                    .args(["channels", "1"])
+                    .status()
+                    .unwrap();
+                assert!(sox.success());
+                mixed
+            } else {
+                out.join(variant).join(format!("{id}.wav"))
+            };
             let got: Value = serde_json::from_str(&run(
                 models,
                 &["transcribe", "--json", mono.to_str().unwrap()],

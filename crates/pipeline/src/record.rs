@@ -116,6 +116,9 @@ pub struct EnrichedCall {
     /// Set when the tenant redacts PII: the utterance texts above are redacted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redaction: Option<crate::redact::Applied>,
+    /// How speakers were told apart (from the raw transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diarization: Option<Diarization>,
 }
 
 /// Who and when, from the provider metadata and the tenant's agent domains and numbers.
@@ -157,6 +160,9 @@ pub struct Provenance {
     /// Set when the transcript was redacted (SPEC §4.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redaction: Option<crate::redact::Applied>,
+    /// How speakers were told apart: by channel, or by voice with which model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diarization: Option<Diarization>,
 }
 
 /// `results/<t>/final/v1.0/<call_id>.json`: the full analysed call record.

@@ -100,6 +100,9 @@ async fn configure_receptionist(context: &Context, id: &str) -> anyhow::Result<(
 
 const OPERATOR_EMAIL: &str = "operator@switchboard.example";
 
+/// The sample call the demo also imports as its mono telephone recording.
+const DEMO_MONO_CALL: &str = "address-change";
+
 /// Ignores "already exists", so the demo can be run again on the same data directory.
 fn existing_is_fine<T>(result: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
     match result {
@@ -175,6 +178,16 @@ pub async fn run(config: Option<&Path>, args: ServeArgs) -> anyhow::Result<()> {
         for (id, _, _) in TENANTS {
             println!("importing the sample calls into {id}");
             super::import::run(&context, &samples.join("16k"), id, None).await?;
+            // One call recorded in mono too, so its speakers are told apart by voice.
+            let mono = samples.join(super::samples::MONO);
+            if mono.exists() {
+                let one = tempfile::tempdir()?;
+                for ext in ["wav", "json"] {
+                    let name = format!("{DEMO_MONO_CALL}.{ext}");
+                    std::fs::copy(mono.join(&name), one.path().join(&name))?;
+                }
+                super::import::run(&context, one.path(), id, None).await?;
+            }
         }
         queued = true;
     }

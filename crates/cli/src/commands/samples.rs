@@ -3,9 +3,11 @@
 //! 8 kHz `kal` diphone voice and the `slt` HTS voice).
 //!
 //! Per dialogue: `16k/<id>.wav` (stereo, agent on the left channel, customer on the right),
-//! `8k-ulaw/<id>.wav` (the telephone variant, via sox), a provider-format metadata sidecar
-//! beside each (`calling_party`, `called_party`, `started_at`, `ended_at`, `direction`,
-//! `agent`), and `transcripts/<id>.json` with every turn's speaker, text and times. The
+//! `8k-ulaw/<id>.wav` (the telephone variant, via sox), `mono-8k-ulaw/<id>.wav` (both parties
+//! mixed on one channel, as many recorders store calls; its speakers are told apart by voice),
+//! a provider-format metadata sidecar beside each (`calling_party`, `called_party`,
+//! `started_at`, `ended_at`, `direction`, `agent`), and `transcripts/<id>.json` with every
+//! turn's speaker, text and times. The
 //! dialogues (`sample_dialogues.json`) exercise QA rules (greeting, identity check,
 //! empathy, resolution, upsell, a rude agent, an angry customer), silences and interruptions.
 
@@ -18,6 +20,9 @@ use serde_json::json;
 use switchboard_engines::audio::{self, DecodeLimits, TARGET_RATE};
 
 const DIALOGUES: &str = include_str!("sample_dialogues.json");
+
+/// The folder of the mono telephone variant.
+pub const MONO: &str = "mono-8k-ulaw";
 
 #[derive(Deserialize)]
 struct Dialogue {
@@ -49,7 +54,7 @@ struct Turn {
 pub fn generate(out: &Path) -> anyhow::Result<()> {
     let dialogues: Vec<Dialogue> =
         serde_json::from_str(DIALOGUES).context("sample_dialogues.json")?;
-    for dir in ["16k", "8k-ulaw", "transcripts"] {
+    for dir in ["16k", "8k-ulaw", MONO, "transcripts"] {
         std::fs::create_dir_all(out.join(dir))?;
     }
     let scratch = tempfile::tempdir()?;
@@ -92,19 +97,24 @@ pub fn generate(out: &Path) -> anyhow::Result<()> {
         let wide = out.join("16k").join(format!("{}.wav", dialogue.id));
         std::fs::write(&wide, audio::wav_i16(TARGET_RATE, 2, &stereo))?;
         let narrow = out.join("8k-ulaw").join(format!("{}.wav", dialogue.id));
-        run(
-            "sox",
-            &[
-                wide.as_os_str(),
-                "-r".as_ref(),
-                "8000".as_ref(),
-                "-e".as_ref(),
-                "u-law".as_ref(),
-                "-b".as_ref(),
-                "8".as_ref(),
-                narrow.as_os_str(),
-            ],
-        )?;
+        let mono = out.join(MONO).join(format!("{}.wav", dialogue.id));
+        for (file, channels) in [(&narrow, "2"), (&mono, "1")] {
+            run(
+                "sox",
+                &[
+                    wide.as_os_str(),
+                    "-r".as_ref(),
+                    "8000".as_ref(),
+                    "-e".as_ref(),
+                    "u-law".as_ref(),
+                    "-b".as_ref(),
+                    "8".as_ref(),
+                    file.as_os_str(),
+                    "channels".as_ref(),
+                    channels.as_ref(),
+                ],
+            )?;
+        }
 
         let seconds = channels[0].len() as i64 / i64::from(TARGET_RATE);
         let started = today - time::Duration::days(n as i64 + 1);
@@ -131,6 +141,16 @@ pub fn generate(out: &Path) -> anyhow::Result<()> {
                 serde_json::to_vec_pretty(&meta)?,
             )?;
         }
+        // The mono recording is another recording of the call: no channel map, its own id.
+        let mut mono_meta = meta.clone();
+        mono_meta["provider_recording_id"] = json!(format!("sample-{}-mono", dialogue.id));
+        if let Some(fields) = mono_meta.as_object_mut() {
+            fields.remove("channels");
+        }
+        std::fs::write(
+            out.join(MONO).join(format!("{}.json", dialogue.id)),
+            serde_json::to_vec_pretty(&mono_meta)?,
+        )?;
         let transcript = json!({"id": dialogue.id, "voices": {"agent": dialogue.voices.agent, "customer": dialogue.voices.customer}, "turns": turns});
         std::fs::write(
             out.join("transcripts")

@@ -80,6 +80,7 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
                 .format(&Rfc3339)
                 .unwrap_or_default(),
             redaction: enriched.redaction.clone(),
+            diarization: enriched.diarization.clone(),
         },
         transcript: enriched.utterances,
         sentiment: enriched.sentiment,

@@ -48,6 +48,7 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
         transcribe_ms: raw.elapsed_ms,
         elapsed_ms: started.elapsed().as_millis() as u64,
         redaction,
+        diarization: raw.diarization,
     };
     write_json(&objects, &enriched_name(&job.call_id), &enriched).await?;
     finish(pipeline, job, Stage::Enrich, None).await?;

@@ -150,4 +150,6 @@ async fn a_mono_calls_speakers_come_from_their_voices() {
         json!({"method": "voices", "model": "resemblyzer-0.1.4", "voices": 2})
     );
     assert_eq!(raw["channels"], 1);
+    // And the record's provenance names the voice encoder.
+    assert_eq!(record_in["provenance"]["diarization"], raw["diarization"]);
 }

@@ -338,6 +338,10 @@ async fn a_call_flows_from_upload_to_published_on_the_real_models() {
     );
     assert_eq!(record["qa"]["overall_pass"], true);
     assert_eq!(record["provenance"]["asr"]["engine"], "whisper.cpp");
+    assert_eq!(
+        record["provenance"]["diarization"],
+        json!({"method": "channels", "voices": 2})
+    );
     assert!(
         record["provenance"]["embeddings"]
             .as_str()
@@ -812,6 +816,7 @@ async fn a_hosted_model_writes_the_summary_and_answers_llm_rules() {
         transcribe_ms: 0,
         elapsed_ms: 0,
         redaction: None,
+        diarization: None,
     };
     let objects = app.storage.tenant(&scope).unwrap();
     objects
