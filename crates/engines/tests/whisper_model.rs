@@ -1,25 +1,41 @@
 //! The converted tiny.en model transcribes synthetic speech (espeak-ng) accurately,
-//! on a stereo call with one speaker per channel and on an 8 kHz μ-law variant.
+//! on a stereo call with one speaker per channel and on an 8 kHz μ-law variant; a mono
+//! recording comes back one sentence per utterance.
 
 #![cfg(feature = "whisper")]
 
 mod support;
 
-use switchboard_engines::asr::{AsrConfig, WhisperConfig, word_error_rate};
+use std::sync::Arc;
+
+use switchboard_engines::asr::{AsrConfig, SpeechToText, WhisperConfig, word_error_rate};
 use switchboard_engines::audio::{DecodeLimits, decode};
 use switchboard_engines::models::ModelFiles;
 
 const AGENT: &str = "Thank you for calling. My name is Sarah. How can I help you today?";
 const CUSTOMER: &str = "I would like to change the address on my policy please.";
 
+/// whisper tiny.en from the fetched models, when they and the speech tools are here.
+fn tiny_en() -> Option<Arc<dyn SpeechToText>> {
+    let data = support::models_data_dir()?;
+    if !support::have_tools(&["espeak-ng", "sox"]) {
+        return None;
+    }
+    let engine = AsrConfig::Whisper(WhisperConfig {
+        model: ModelFiles::under(&data).whisper_tiny_en(),
+        threads: 2,
+        language: None,
+    })
+    .build()
+    .unwrap();
+    Some(engine)
+}
+
 #[test]
 fn tiny_en_transcribes_a_two_channel_call() {
-    let Some(data) = support::models_data_dir() else {
+    let Some(engine) = tiny_en() else {
         return;
     };
-    if !support::have_tools(&["espeak-ng", "sox"]) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
     support::speak(AGENT, p("agent.wav").as_ref());
@@ -62,13 +78,6 @@ fn tiny_en_transcribes_a_two_channel_call() {
         ],
     );
 
-    let engine = AsrConfig::Whisper(WhisperConfig {
-        model: ModelFiles::under(&data).whisper_tiny_en(),
-        threads: 2,
-        language: None,
-    })
-    .build()
-    .unwrap();
     for (file, max_wer) in [("call.wav", 0.15), ("call_ulaw.wav", 0.30)] {
         let audio = decode(&std::fs::read(p(file)).unwrap(), DecodeLimits::default()).unwrap();
         let transcript = engine.transcribe(&audio).unwrap();
@@ -119,12 +128,9 @@ fn a_missing_model_names_the_setting() {
 
 #[test]
 fn a_mono_recording_is_cut_into_sentences_and_stereo_keeps_segments() {
-    let Some(data) = support::models_data_dir() else {
+    let Some(engine) = tiny_en() else {
         return;
     };
-    if !support::have_tools(&["espeak-ng", "sox"]) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
     support::speak(AGENT, p("agent.wav").as_ref());
@@ -133,13 +139,6 @@ fn a_mono_recording_is_cut_into_sentences_and_stereo_keeps_segments() {
         "sox",
         &[&p("agent.wav"), &p("stereo.wav"), "remix", "1", "0"],
     );
-    let engine = AsrConfig::Whisper(WhisperConfig {
-        model: ModelFiles::under(&data).whisper_tiny_en(),
-        threads: 2,
-        language: None,
-    })
-    .build()
-    .unwrap();
     let transcribe = |file: &str| {
         let audio = decode(&std::fs::read(p(file)).unwrap(), DecodeLimits::default()).unwrap();
         engine.transcribe(&audio).unwrap().utterances
