@@ -4,8 +4,10 @@ use std::path::Path;
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
-use super::{AsrError, EngineInfo, SpeechToText, Utterance, WhisperConfig, transcribe_channels};
-use crate::audio::DecodedAudio;
+use super::{
+    AsrError, EngineInfo, SpeechToText, Utterance, WhisperConfig, is_silent, transcribe_channels,
+};
+use crate::audio::{DecodedAudio, TARGET_RATE};
 
 pub struct WhisperEngine {
     context: WhisperContext,
@@ -115,6 +117,7 @@ impl WhisperEngine {
 
         let eot = self.context.token_eot();
         let mut utterances = Vec::new();
+        let mut previous_end: Option<i64> = None;
         for segment in state.as_iter() {
             if segment.no_speech_probability() > 0.8 {
                 continue;
@@ -158,12 +161,18 @@ impl WhisperEngine {
                 }
                 // Token times are rough: a sentence keeps inside its segment; a whole segment
                 // keeps the segment's own times.
-                let (t0, t1) = if single {
+                let (mut t0, t1) = if single {
                     (start, end)
                 } else {
-                    let t0 = piece.t0.clamp(start, end);
-                    (t0, piece.t1.clamp(t0, end))
+                    let t1 = piece.t1.clamp(start, end);
+                    (piece.t0.clamp(start, t1), t1)
                 };
+                // A sentence that begins where the one before it ended was cut at a guessed
+                // boundary; see `after_leading_pause`.
+                if split == Split::Sentences && previous_end.is_some_and(|e| t0 <= e) {
+                    t0 = after_leading_pause(samples, t0, t1);
+                }
+                previous_end = Some(t1);
                 // Timestamps are in centiseconds.
                 utterances.push(Utterance {
                     channel,
@@ -176,6 +185,38 @@ impl WhisperEngine {
         }
         Ok(utterances)
     }
+}
+
+/// Where a sentence that begins where the one before it ended really starts, in centiseconds.
+/// After a pause whisper's boundary (a token time, or the start of the next segment) is often
+/// early — in the previous speaker's tail — so when the first half of `t0..t1` holds a pause of
+/// 300 ms or more, the sentence starts after it.
+fn after_leading_pause(samples: &[f32], t0: i64, t1: i64) -> i64 {
+    const FRAME_CS: i64 = 2;
+    const PAUSE_FRAMES: usize = 15;
+    let per_cs = TARGET_RATE as usize / 100;
+    let frame = |at: i64| {
+        let from = (at.max(0) as usize * per_cs).min(samples.len());
+        let to = ((at + FRAME_CS).max(0) as usize * per_cs).min(samples.len());
+        &samples[from..to]
+    };
+    let middle = t0 + (t1 - t0) / 2;
+    let mut silent_run = 0;
+    let mut at = t0;
+    while at < t1 {
+        if is_silent(frame(at)) {
+            silent_run += 1;
+        } else if silent_run >= PAUSE_FRAMES {
+            return at;
+        } else {
+            silent_run = 0;
+            if at >= middle {
+                break;
+            }
+        }
+        at += FRAME_CS;
+    }
+    t0
 }
 
 /// The tokens of one utterance.
@@ -224,7 +265,31 @@ fn is_annotation(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Piece;
+    use super::{Piece, after_leading_pause};
+
+    #[test]
+    fn a_sentence_after_a_pause_starts_after_it() {
+        // 0.4 s of the previous speaker's tail, 1.1 s of silence, 0.3 s of "Fine."
+        let loud = |seconds: f32| vec![0.2f32; (seconds * 16_000.0) as usize];
+        let mut samples = loud(0.4);
+        samples.extend(vec![0.0; 17_600]);
+        samples.extend(loud(0.3));
+        assert_eq!(after_leading_pause(&samples, 0, 180), 150);
+        // No pause, or only a short one: the token time stands.
+        let speech = loud(1.8);
+        assert_eq!(after_leading_pause(&speech, 0, 180), 0);
+        let mut short = loud(0.5);
+        short.extend(vec![0.0; 3_200]);
+        short.extend(loud(1.0));
+        assert_eq!(after_leading_pause(&short, 0, 170), 0);
+        // A pause late in the sentence is the speaker's own.
+        let mut late = loud(1.2);
+        late.extend(vec![0.0; 8_000]);
+        late.extend(loud(0.3));
+        assert_eq!(after_leading_pause(&late, 0, 200), 0);
+        // Out of range times do not panic.
+        assert_eq!(after_leading_pause(&[], 10, 50), 10);
+    }
 
     fn piece(text: &str) -> Piece {
         let mut p = Piece::default();
