@@ -127,12 +127,9 @@ fn mono_speakers(
     transcript: &switchboard_engines::asr::Transcript,
 ) -> anyhow::Result<Option<Vec<usize>>> {
     use switchboard_engines::voice;
-    let [mono] = decoded.channels.as_slice() else {
+    let Some(mono) = voice::mono_channel(decoded, &transcript.utterances) else {
         return Ok(None);
     };
-    if transcript.utterances.len() < 2 {
-        return Ok(None);
-    }
     let encoder = voice::resemblyzer::Resemblyzer::load(voice_model)?;
     Ok(Some(voice::speakers(
         &encoder,

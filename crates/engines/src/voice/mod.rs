@@ -11,6 +11,7 @@ pub mod resemblyzer;
 mod torch_legacy;
 
 use crate::asr::Utterance;
+use crate::audio::DecodedAudio;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
@@ -35,6 +36,15 @@ pub trait VoiceEmbedder: Send + Sync {
     ) -> Result<Vec<Vec<f32>>, VoiceError>;
 }
 
+/// The channel whose voices are to be told apart: that of a mono recording with two or more
+/// utterances (a stereo recording's channels are its speakers).
+pub fn mono_channel<'a>(audio: &'a DecodedAudio, utterances: &[Utterance]) -> Option<&'a [f32]> {
+    match audio.channels.as_slice() {
+        [mono] if utterances.len() > 1 => Some(mono),
+        _ => None,
+    }
+}
+
 /// A speaker per utterance of one channel: 0 for whoever spoke first, 1 for the other voice
 /// (all 0 when the recording has one voice).
 pub fn speakers(
@@ -42,9 +52,6 @@ pub fn speakers(
     samples: &[f32],
     utterances: &[Utterance],
 ) -> Result<Vec<usize>, VoiceError> {
-    if utterances.len() < 2 {
-        return Ok(vec![0; utterances.len()]);
-    }
     let spans: Vec<(u64, u64)> = utterances.iter().map(|u| (u.start_ms, u.end_ms)).collect();
     let embeddings = voices.embed_spans(samples, &spans)?;
     let weights: Vec<f32> = spans

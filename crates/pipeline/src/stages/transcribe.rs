@@ -47,20 +47,20 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
                 StageError::permanent(e.to_string())
             }
         })?;
-        let voices = match decoded.channels.as_slice() {
-            [mono] if transcript.utterances.len() > 1 => {
+        let voices = match voice::mono_channel(&decoded, &transcript.utterances) {
+            Some(mono) => {
                 let encoder = engines.voices.get().map_err(StageError::retry)?;
                 let labels = voice::speakers(encoder.as_ref(), mono, &transcript.utterances)
                     .map_err(|e| StageError::retry(e.to_string()))?;
                 Some((labels, encoder.model().to_owned()))
             }
-            _ => None,
+            None => None,
         };
         Ok((transcript, decoded.channels.len(), voices))
     })
     .await?;
-    let speakers = channel_speakers(&call.meta, channels);
-    let (voice_speakers, diarization) = match voices {
+    // Each utterance's speaker, and how it was told.
+    let (speakers, diarization): (Vec<Speaker>, _) = match voices {
         Some((labels, model)) => {
             let two = labels.contains(&1);
             let direction = crate::parties::identify(&call.meta, &ai.agents).direction;
@@ -71,30 +71,38 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
                 voices: if two { 2 } else { 1 },
             };
             (
-                Some(labels.into_iter().map(|l| roles[l]).collect::<Vec<_>>()),
+                labels.into_iter().map(|l| roles[l]).collect(),
                 Some(diarization),
             )
         }
-        None if channels > 1 => (
-            None,
-            Some(Diarization {
+        None => {
+            let by_channel = channel_speakers(&call.meta, channels);
+            let speakers = transcript
+                .utterances
+                .iter()
+                .map(|u| {
+                    by_channel
+                        .get(u.channel)
+                        .copied()
+                        .unwrap_or(Speaker::Unknown)
+                })
+                .collect();
+            let diarization = (channels > 1).then(|| Diarization {
                 method: "channels".into(),
                 model: None,
                 voices: channels,
-            }),
-        ),
-        None => (None, None),
+            });
+            (speakers, diarization)
+        }
     };
     let utterances = transcript
         .utterances
         .into_iter()
+        .zip(speakers)
         .enumerate()
-        .map(|(index, u)| Utterance {
+        .map(|(index, (u, speaker))| Utterance {
             index,
-            speaker: match &voice_speakers {
-                Some(by_voice) => by_voice[index],
-                None => speakers.get(u.channel).copied().unwrap_or(Speaker::Unknown),
-            },
+            speaker,
             channel: u.channel,
             start_ms: u.start_ms,
             end_ms: u.end_ms,
