@@ -3,9 +3,10 @@
 //! candle's quantized matrix products have AVX2 kernels for Q4_0, Q8_0 and the k-quants but
 //! none for Q4_1 (`BlockQ4_1::vec_dot` is the scalar loop), and the default SmolLM2 package ships
 //! Q4_1. [`Q8View`] presents a GGUF file with every Q4_1 tensor as Q8_0: each block of 32 is
-//! dequantised and quantised again with candle's own block code (ggml's reference Q8_0). Q8_0's step (max|x| / 127) is far finer than Q4_1's (range / 15), so weights move by a
-//! small fraction of a Q4_1 step; generation runs about 2.3× faster (BENCHMARKS.md, "Embedded
-//! models") for ~70 MB more memory. Tensors are converted one at a time as the model reads
+//! dequantised and quantised again with candle's own block code (ggml's reference Q8_0). Q8_0's
+//! step (max|x| / 127) is far finer than Q4_1's (range / 15), so weights move by a small fraction
+//! of a Q4_1 step; generation runs 2.1–2.2× faster (BENCHMARKS.md, "Embedded models") for
+//! ~70 MB more memory. Tensors are converted one at a time as the model reads
 //! them, so loading holds at most one converted tensor beside the model, and the file on disk is
 //! left as it is.
 

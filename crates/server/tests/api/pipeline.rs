@@ -97,7 +97,6 @@ const CUSTOMER_2: &str = "Sure, it is the fourth of July nineteen eighty.";
 const AGENT_3: &str =
     "Thank you. I have updated your policy and I will send you a confirmation email today.";
 
-/// A stereo call: agent on channel 0, customer on channel 1, turns one after another.
 /// Uploads the spoken stereo call with its metadata; the accepted call's id.
 pub(crate) async fn upload_call(app: &TestApp, token: &str) -> String {
     let uploaded = app
@@ -113,6 +112,7 @@ pub(crate) async fn upload_call(app: &TestApp, token: &str) -> String {
     uploaded.body["call_id"].as_str().unwrap().to_owned()
 }
 
+/// A stereo call: agent on channel 0, customer on channel 1, turns one after another.
 fn stereo_call() -> Vec<u8> {
     let turns = [
         (0, AGENT_1),
