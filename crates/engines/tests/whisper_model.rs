@@ -1,6 +1,7 @@
 //! The converted tiny.en model transcribes synthetic speech (espeak-ng) accurately,
 //! on a stereo call with one speaker per channel and on an 8 kHz μ-law variant; a mono
-//! recording comes back one sentence per utterance.
+//! recording comes back one sentence per utterance; a channel's long silence is cut before
+//! transcription without moving the words on either side of it.
 
 #![cfg(feature = "whisper")]
 
@@ -159,4 +160,64 @@ fn a_mono_recording_is_cut_into_sentences_and_stereo_keeps_segments() {
         stereo.len() < mono.len(),
         "stereo keeps whisper's segments: {stereo:?}"
     );
+}
+
+#[test]
+fn a_channels_long_silence_is_cut_and_each_side_keeps_its_own_time() {
+    let Some(engine) = tiny_en() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    support::speak(AGENT, p("first.wav").as_ref());
+    support::speak(CUSTOMER, p("second.wav").as_ref());
+    // One channel: a sentence, 20 s of silence (the other party's turn), another sentence; the
+    // other channel silent.
+    support::run(
+        "sox",
+        &[&p("first.wav"), &p("first_padded.wav"), "pad", "0", "20"],
+    );
+    support::run(
+        "sox",
+        &[&p("first_padded.wav"), &p("second.wav"), &p("channel.wav")],
+    );
+    support::run(
+        "sox",
+        &[&p("channel.wav"), &p("stereo.wav"), "remix", "1", "0"],
+    );
+    let first = decode(
+        &std::fs::read(p("first.wav")).unwrap(),
+        DecodeLimits::default(),
+    )
+    .unwrap();
+    let first_ms = (first.duration_seconds() * 1000.0) as u64;
+    let second_at_ms = first_ms + 20_000;
+
+    let audio = decode(
+        &std::fs::read(p("stereo.wav")).unwrap(),
+        DecodeLimits::default(),
+    )
+    .unwrap();
+    let utterances = engine.transcribe(&audio).unwrap().utterances;
+    eprintln!("{utterances:#?}");
+    let text = |range: &dyn Fn(u64) -> bool| {
+        utterances
+            .iter()
+            .filter(|u| range(u.start_ms))
+            .map(|u| u.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let before = text(&|start| start < first_ms);
+    let after = text(&|start| start >= second_at_ms - 300);
+    assert!(word_error_rate(AGENT, &before) <= 0.15, "{before}");
+    assert!(word_error_rate(CUSTOMER, &after) <= 0.15, "{after}");
+    for u in &utterances {
+        let inside = |ms: u64| ms > first_ms + 500 && ms + 500 < second_at_ms;
+        let spans_it = u.start_ms < first_ms && u.end_ms > second_at_ms;
+        assert!(
+            !(inside(u.start_ms) || inside(u.end_ms) || spans_it),
+            "no utterance runs into the silence: {u:?}"
+        );
+    }
 }

@@ -7,8 +7,11 @@
 //! Each source channel is transcribed separately, so a stereo call recording (agent
 //! on one channel, customer on the other) yields utterances attributed by channel. Channels run
 //! side by side: the remote engine's requests at once, whisper's within its thread budget.
+//! An engine hears each channel without its long silences ([`Speech`]): a stereo call's channel
+//! is quiet while the other party talks, and that quiet costs whisper as much as speech.
 
 pub mod remote;
+mod speech;
 #[cfg(feature = "whisper")]
 pub mod whisper;
 
@@ -16,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use remote::{RemoteAsr, RemoteAsrConfig};
+pub use speech::Speech;
 
 use crate::audio::{DecodedAudio, TARGET_RATE};
 
@@ -118,19 +122,21 @@ pub trait SpeechToText: Send + Sync {
             self.info(),
             audio,
             audio.channels.len(),
-            |samples, channel, _| self.transcribe_channel(samples, channel),
+            |speech, channel, _| self.transcribe_channel(speech.samples(), channel),
         )
     }
 }
 
 /// Transcribes every channel with sound — as many side by side (scoped threads) as `budget`
-/// allows, `channel` getting its share of the budget — keeps the utterances that have speech,
-/// tightened to it, and merges them by start time. The result does not depend on `budget`.
+/// allows, `channel` getting its share of the budget and the channel's samples with their long
+/// silences cut ([`Speech`]) — keeps the utterances that have speech, tightened to it in
+/// the channel's own times, and merges them by start time. The result does not depend on
+/// `budget`.
 pub fn transcribe_channels(
     engine: EngineInfo,
     audio: &DecodedAudio,
     budget: usize,
-    channel: impl Fn(&[f32], usize, usize) -> Result<Vec<Utterance>, AsrError> + Sync,
+    channel: impl Fn(&Speech, usize, usize) -> Result<Vec<Utterance>, AsrError> + Sync,
 ) -> Result<Transcript, AsrError> {
     let voiced: Vec<(usize, &[f32])> = audio
         .channels
@@ -142,7 +148,14 @@ pub fn transcribe_channels(
     let parallel = voiced.len().clamp(1, budget.max(1));
     let share = (budget / parallel).max(1);
     let run = |&(index, samples): &(usize, &[f32])| -> Result<Vec<Utterance>, AsrError> {
-        let mut found = channel(samples, index, share)?;
+        let speech = Speech::of(samples);
+        if speech.samples().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = channel(&speech, index, share)?;
+        for utterance in &mut found {
+            speech.restore(utterance);
+        }
         found.retain(|u| !u.text.trim().is_empty() && !is_silent(span(samples, u)));
         for utterance in &mut found {
             tighten_to_speech(samples, utterance);
@@ -271,7 +284,7 @@ mod tests {
             model: "tone".into(),
         };
         let shares = std::sync::Mutex::new(Vec::new());
-        let said = |_: &[f32], channel: usize, share: usize| {
+        let said = |_: &Speech, channel: usize, share: usize| {
             shares.lock().unwrap().push((channel, share));
             Ok(vec![Utterance {
                 channel,
@@ -295,7 +308,7 @@ mod tests {
         // Budget 1: one at a time on 1 thread; budget 4: both voiced channels at once on 2 each.
         assert_eq!(shares, [(0, 1), (0, 2), (2, 1), (2, 2)]);
 
-        let failing = |_: &[f32], channel: usize, _: usize| {
+        let failing = |_: &Speech, channel: usize, _: usize| {
             if channel == 2 {
                 Err(AsrError::Failed("channel 2 broke".into()))
             } else {
@@ -304,6 +317,57 @@ mod tests {
         };
         let err = transcribe_channels(engine, &audio, 2, failing).unwrap_err();
         assert!(err.to_string().contains("channel 2 broke"), "{err}");
+    }
+
+    #[test]
+    fn each_channel_is_transcribed_without_its_long_silences_and_timed_in_its_own_times() {
+        let second = |s: f32| (s * TARGET_RATE as f32) as usize;
+        // The agent talks 0–2 s and 8–10 s; the customer's turn between is silence here.
+        let mut agent = vec![0.0f32; second(12.0)];
+        for range in [0..second(2.0), second(8.0)..second(10.0)] {
+            for i in range {
+                agent[i] = (i as f32 * 0.05).sin() * 0.3;
+            }
+        }
+        let audio = DecodedAudio {
+            source_rate: 16_000,
+            channels: vec![agent],
+        };
+        let engine = EngineInfo {
+            engine: "test".into(),
+            model: "tone".into(),
+        };
+        let heard = std::sync::Mutex::new(0);
+        // The engine hears 2 s + 0.4 s, then 0.4 s + 2 s + 0.4 s, and says what it heard.
+        let said = |speech: &Speech, channel: usize, _: usize| {
+            *heard.lock().unwrap() = speech.samples().len();
+            assert_eq!(speech.cuts_ms(), [2400]);
+            Ok(vec![
+                Utterance {
+                    channel,
+                    start_ms: 0,
+                    end_ms: 2000,
+                    text: "hello".into(),
+                    confidence: 0.9,
+                },
+                Utterance {
+                    channel,
+                    start_ms: 2800,
+                    end_ms: 4800,
+                    text: "goodbye".into(),
+                    confidence: 0.9,
+                },
+            ])
+        };
+        let transcript = transcribe_channels(engine, &audio, 1, said).unwrap();
+        assert_eq!(*heard.lock().unwrap(), second(5.2));
+        let times: Vec<(u64, u64)> = transcript
+            .utterances
+            .iter()
+            .map(|u| (u.start_ms, u.end_ms))
+            .collect();
+        assert_eq!(times, [(0, 2000), (8000, 10000)]);
+        assert_eq!(transcript.duration_ms, 12_000);
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl SpeechToText for WhisperEngine {
         samples: &[f32],
         channel: usize,
     ) -> Result<Vec<Utterance>, AsrError> {
-        self.run(samples, channel, self.config.threads, Split::Segments)
+        self.run(samples, &[], channel, self.config.threads, Split::Segments)
     }
 
     /// The channels side by side, each on its share of the threads (one whisper state each; the
@@ -74,7 +74,10 @@ impl SpeechToText for WhisperEngine {
             self.info(),
             audio,
             self.config.threads,
-            |samples, channel, threads| self.run(samples, channel, threads, split),
+            |speech, channel, threads| {
+                let cuts: Vec<i64> = speech.cuts_ms().iter().map(|&ms| ms as i64 / 10).collect();
+                self.run(speech.samples(), &cuts, channel, threads, split)
+            },
         )
     }
 }
@@ -89,9 +92,13 @@ enum Split {
 }
 
 impl WhisperEngine {
+    /// Transcribes `samples`. `cuts` (centiseconds) are where the samples join stretches around
+    /// a cut silence ([`super::Speech`]): whisper often runs one segment on across a join, so a
+    /// segment whose sentences lie on both sides of one becomes an utterance per side.
     fn run(
         &self,
         samples: &[f32],
+        cuts: &[i64],
         channel: usize,
         threads: usize,
         split: Split,
@@ -108,7 +115,7 @@ impl WhisperEngine {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
-        params.set_token_timestamps(split == Split::Sentences);
+        params.set_token_timestamps(split == Split::Sentences || !cuts.is_empty());
         // Without context from earlier windows, a misheard phrase cannot loop.
         params.set_no_context(true);
         state
@@ -118,6 +125,8 @@ impl WhisperEngine {
         let eot = self.context.token_eot();
         let mut utterances = Vec::new();
         let mut previous_end: Option<i64> = None;
+        // Segments are cut into sentences only to be joined again per stretch.
+        let sentences = split == Split::Sentences || !cuts.is_empty();
         for segment in state.as_iter() {
             if segment.no_speech_probability() > 0.8 {
                 continue;
@@ -134,14 +143,17 @@ impl WhisperEngine {
                 let bytes = token
                     .to_bytes()
                     .map_err(|e| AsrError::Failed(e.to_string()))?;
+                let data = token.token_data();
                 // A sentence ends before a token that starts a new word after `.`, `?` or `!`.
-                if split == Split::Sentences && piece.ends_sentence() && bytes.starts_with(b" ") {
+                if sentences && piece.ends_sentence() && bytes.starts_with(b" ") {
                     pieces.push(std::mem::take(&mut piece));
                 }
-                let data = token.token_data();
                 piece.push(bytes, token.token_probability(), data.t0, data.t1);
             }
             pieces.push(piece);
+            if split == Split::Segments && pieces.len() > 1 {
+                pieces = joined_per_stretch(pieces, cuts);
+            }
             let start = segment.start_timestamp();
             let end = segment.end_timestamp().max(start);
             let single = pieces.len() == 1;
@@ -219,6 +231,21 @@ fn after_leading_pause(samples: &[f32], t0: i64, t1: i64) -> i64 {
     t0
 }
 
+/// The sentences of one segment joined again where no cut lies between them: each group becomes
+/// one utterance. A sentence lies in the stretch that holds the middle of its token times.
+fn joined_per_stretch(sentences: Vec<Piece>, cuts: &[i64]) -> Vec<Piece> {
+    let stretch = |p: &Piece| cuts.iter().filter(|&&c| c <= (p.t0 + p.t1) / 2).count();
+    let mut joined: Vec<(usize, Piece)> = Vec::new();
+    for sentence in sentences {
+        let at = stretch(&sentence);
+        match joined.last_mut() {
+            Some((last, piece)) if *last == at => piece.append(sentence),
+            _ => joined.push((at, sentence)),
+        }
+    }
+    joined.into_iter().map(|(_, piece)| piece).collect()
+}
+
 /// The tokens of one utterance.
 #[derive(Default)]
 struct Piece {
@@ -239,6 +266,15 @@ impl Piece {
         self.t1 = self.t1.max(t1);
         self.text.extend_from_slice(bytes);
         self.probabilities.push(probability);
+    }
+
+    fn append(&mut self, other: Piece) {
+        if self.probabilities.is_empty() {
+            self.t0 = other.t0;
+        }
+        self.t1 = self.t1.max(other.t1);
+        self.text.extend_from_slice(&other.text);
+        self.probabilities.extend(other.probabilities);
     }
 
     fn ends_sentence(&self) -> bool {
