@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use super::{
     AsrError, EngineInfo, SpeechToText, Utterance, WhisperConfig, is_silent, transcribe_channels,
@@ -95,6 +97,9 @@ impl WhisperEngine {
     /// Transcribes `samples`. `cuts` (centiseconds) are where the samples join stretches around
     /// a cut silence ([`super::Speech`]): whisper often runs one segment on across a join, so a
     /// segment whose sentences lie on both sides of one becomes an utterance per side.
+    ///
+    /// Audio longer than [`CHUNK_MAX_S`] is transcribed in chunks cut at quiet points
+    /// ([`chunks`]), each encoded on the positions it fills ([`encoder_positions`]).
     fn run(
         &self,
         samples: &[f32],
@@ -107,6 +112,43 @@ impl WhisperEngine {
             .context
             .create_state()
             .map_err(|e| AsrError::Failed(e.to_string()))?;
+        let per_cs = TARGET_RATE as usize / 100;
+        let mut utterances = Vec::new();
+        for chunk in chunks(samples) {
+            let (from, to) = ((chunk.start / per_cs) as i64, (chunk.end / per_cs) as i64);
+            let chunk_cuts: Vec<i64> = cuts
+                .iter()
+                .filter(|&&c| from < c && c < to)
+                .map(|&c| c - from)
+                .collect();
+            let offset_ms = from as u64 * 10;
+            let found = self.run_chunk(
+                &mut state,
+                &samples[chunk],
+                &chunk_cuts,
+                channel,
+                threads,
+                split,
+            )?;
+            utterances.extend(found.into_iter().map(|mut u| {
+                u.start_ms += offset_ms;
+                u.end_ms += offset_ms;
+                u
+            }));
+        }
+        Ok(utterances)
+    }
+
+    /// Transcribes audio of at most [`CHUNK_MAX_S`]; times are relative to its start.
+    fn run_chunk(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        cuts: &[i64],
+        channel: usize,
+        threads: usize,
+        split: Split,
+    ) -> Result<Vec<Utterance>, AsrError> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(threads.max(1) as i32);
         params.set_language(Some(self.config.language.as_deref().unwrap_or("en")));
@@ -118,9 +160,7 @@ impl WhisperEngine {
         params.set_token_timestamps(split == Split::Sentences || !cuts.is_empty());
         // Without context from earlier windows, a misheard phrase cannot loop.
         params.set_no_context(true);
-        if let Some(positions) = encoder_positions(samples.len()) {
-            params.set_audio_ctx(positions);
-        }
+        params.set_audio_ctx(encoder_positions(samples.len()));
         state
             .full(params, samples)
             .map_err(|e| AsrError::Failed(e.to_string()))?;
@@ -202,17 +242,68 @@ impl WhisperEngine {
     }
 }
 
-/// Encoder positions (20 ms each) for audio shorter than whisper's 30 s window: the positions
-/// the audio fills, 1.28 s more, at least 384 (7.68 s), rounded up to 64. None for a full window.
-/// The encoder's cost grows faster than its positions (self-attention is quadratic), and a
-/// stereo channel without its silences ([`super::Speech`]) is often well under 30 s. Measured on
-/// the sample calls: 30 % less CPU, WER 0.143 → 0.126; with no floor, a 1 s "Okay." came back
-/// empty or garbled (64–192 positions), from 256 on it was right.
-fn encoder_positions(samples: usize) -> Option<i32> {
-    const WINDOW: usize = 1500;
+/// The longest chunk whisper is given at once (seconds): with [`encoder_positions`]' margin it
+/// stays under the 30 s window.
+const CHUNK_MAX_S: usize = 28;
+/// Where a chunk may end (seconds after its start), at the longest quiet in `CHUNK_MIN_S..`.
+const CHUNK_MIN_S: usize = 20;
+
+/// Encoder positions (20 ms each) for audio of at most [`CHUNK_MAX_S`]: the positions it fills,
+/// 1.28 s more, at least 384 (7.68 s), rounded up to 64 — under whisper's 1,500 (30 s).
+///
+/// The encoder reads a whole 30 s window by default, whatever the audio fills, and its
+/// self-attention products over 1,500 positions miss ggml's blocked GEMM (it wants a multiple of
+/// 16). Measured on the sample calls: 30 % less CPU, WER 0.143 → 0.126. With no floor a 1 s
+/// "Okay." came back empty or garbled (64–192 positions); from 256 on it was right.
+fn encoder_positions(samples: usize) -> i32 {
     let filled = samples.div_ceil(TARGET_RATE as usize / 50);
-    let positions = (filled + 64).max(384).div_ceil(64) * 64;
-    (positions < WINDOW).then_some(positions as i32)
+    ((filled + 64).max(384).div_ceil(64) * 64).min(1472) as i32
+}
+
+/// Audio cut into chunks of at most [`CHUNK_MAX_S`], each ending in the longest quiet (20 ms
+/// frames under −50 dBFS) between [`CHUNK_MIN_S`] and [`CHUNK_MAX_S`] after its start — or, with
+/// no quiet there, at its softest frame. whisper itself reads long audio in 30 s windows and
+/// starts the next where the last whole segment ended; chunks ending in a pause leave it no
+/// words half heard, and let every chunk be encoded on the positions it fills.
+fn chunks(samples: &[f32]) -> Vec<std::ops::Range<usize>> {
+    let rate = TARGET_RATE as usize;
+    let frame = rate / 50;
+    let mut found = Vec::new();
+    let mut start = 0;
+    while samples.len() - start > CHUNK_MAX_S * rate {
+        let search = start + CHUNK_MIN_S * rate..start + CHUNK_MAX_S * rate;
+        let frames: Vec<(usize, f64)> = samples[search.clone()]
+            .chunks_exact(frame)
+            .enumerate()
+            .map(|(i, f)| {
+                let energy = f.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>();
+                (search.start + i * frame, energy)
+            })
+            .collect();
+        // The middle of the longest run of quiet frames.
+        let (mut best, mut run_start, mut best_len) = (None, 0, 0);
+        for (i, &(at, _)) in frames.iter().enumerate() {
+            if is_silent(&samples[at..at + frame]) {
+                let run = i + 1 - run_start;
+                if run > best_len {
+                    best_len = run;
+                    best = Some(frames[run_start + run / 2].0);
+                }
+            } else {
+                run_start = i + 1;
+            }
+        }
+        let end = best.unwrap_or_else(|| {
+            frames
+                .iter()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(search.end, |&(at, _)| at)
+        });
+        found.push(start..end);
+        start = end;
+    }
+    found.push(start..samples.len());
+    found
 }
 
 /// Where a sentence that begins where the one before it ended really starts, in centiseconds.
@@ -317,17 +408,54 @@ fn is_annotation(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Piece, after_leading_pause, encoder_positions};
+    use super::{CHUNK_MAX_S, Piece, after_leading_pause, chunks, encoder_positions};
 
     #[test]
-    fn audio_under_a_window_is_encoded_on_the_positions_it_fills() {
+    fn a_chunk_is_encoded_on_the_positions_it_fills() {
         let seconds = |s: usize| s * 16_000;
-        assert_eq!(encoder_positions(seconds(1)), Some(384), "the floor");
+        assert_eq!(encoder_positions(seconds(1)), 384, "the floor");
         // 17 s fill 850 positions; 64 more, rounded up to 64.
-        assert_eq!(encoder_positions(seconds(17)), Some(960));
-        assert_eq!(encoder_positions(seconds(28)), Some(1472));
-        assert_eq!(encoder_positions(seconds(29)), None, "a full window");
-        assert_eq!(encoder_positions(seconds(45)), None);
+        assert_eq!(encoder_positions(seconds(17)), 960);
+        assert_eq!(encoder_positions(seconds(CHUNK_MAX_S)), 1472);
+    }
+
+    #[test]
+    fn long_audio_is_cut_into_chunks_at_its_longest_quiet() {
+        let second = 16_000;
+        let tone = |s: f32| -> Vec<f32> {
+            (0..(s * second as f32) as usize)
+                .map(|i| (i as f32 * 0.05).sin() * 0.3)
+                .collect()
+        };
+        let quiet = |s: f32| vec![0.0f32; (s * second as f32) as usize];
+        // Sound with a 0.2 s pause at 21 s and a 1 s pause at 24–25 s, then 25 s more sound.
+        let audio = [tone(21.0), quiet(0.2), tone(2.8), quiet(1.0), tone(25.0)].concat();
+        let found = chunks(&audio);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].start, 0);
+        let cut = found[0].end as f32 / second as f32;
+        assert!(
+            (24.4..24.6).contains(&cut),
+            "the middle of the longer pause: {cut}"
+        );
+        assert_eq!(found[1], found[0].end..audio.len());
+
+        // No quiet at all: chunks of at most 28 s that cover everything, in order.
+        let loud = tone(70.0);
+        let found = chunks(&loud);
+        assert!(found.len() >= 3);
+        assert_eq!(found.first().unwrap().start, 0);
+        assert_eq!(found.last().unwrap().end, loud.len());
+        for pair in found.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        assert!(found.iter().all(|c| c.len() <= CHUNK_MAX_S * second));
+        // Short audio is one chunk.
+        let short = chunks(&tone(5.0));
+        assert_eq!(
+            (short.len(), short[0].start, short[0].end),
+            (1, 0, 5 * second)
+        );
     }
 
     #[test]
