@@ -252,6 +252,15 @@ fn resample(channels: Vec<Vec<f32>>, rate: u32) -> Result<Vec<Vec<f32>>, AudioEr
 }
 
 /// A canonical 16-bit PCM mono WAV of `samples` (clamped to [-1, 1]).
+/// Root-mean-square level of `samples` (full scale = 1.0); 0 for none.
+pub fn rms(samples: &[f32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let energy = samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>();
+    (energy / samples.len() as f64).sqrt()
+}
+
 pub fn encode_wav_pcm16(samples: &[f32], rate: u32) -> Vec<u8> {
     let pcm: Vec<i16> = samples
         .iter()

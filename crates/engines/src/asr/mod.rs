@@ -200,35 +200,31 @@ fn span<'a>(samples: &'a [f32], u: &Utterance) -> &'a [f32] {
 /// Moves an utterance's bounds in to the first and last 20 ms frame with sound:
 /// whisper's segment timestamps often swallow the silence around speech.
 fn tighten_to_speech(samples: &[f32], u: &mut Utterance) {
-    const FRAME_MS: u64 = 20;
-    let frame = (u64::from(TARGET_RATE) * FRAME_MS / 1000) as usize;
     let start = (u.start_ms * u64::from(TARGET_RATE) / 1000) as usize;
     let covered = span(samples, u);
     let loud: Vec<usize> = covered
-        .chunks(frame)
+        .chunks(FRAME)
         .enumerate()
         .filter(|(_, chunk)| !is_silent(chunk))
         .map(|(i, _)| i)
         .collect();
     if let (Some(first), Some(last)) = (loud.first(), loud.last()) {
         let to_ms = |offset: usize| ((start + offset) as u64) * 1000 / u64::from(TARGET_RATE);
-        u.start_ms = to_ms(first * frame);
-        u.end_ms = to_ms(((last + 1) * frame).min(covered.len())).max(u.start_ms);
+        u.start_ms = to_ms(first * FRAME);
+        u.end_ms = to_ms(((last + 1) * FRAME).min(covered.len())).max(u.start_ms);
     }
 }
 
-/// True when a stretch is too quiet to hold speech (RMS below -50 dBFS). Whisper
+/// The RMS level below which a stretch holds no speech: −50 dBFS.
+pub const SILENT_RMS: f64 = 0.003;
+
+/// The frames (20 ms) in which sound is told from silence.
+pub(crate) const FRAME: usize = TARGET_RATE as usize / 50;
+
+/// True when a stretch is too quiet to hold speech (RMS below −50 dBFS). Whisper
 /// invents text ("Thank you.") for silence, so silent channels and spans are dropped.
 pub fn is_silent(samples: &[f32]) -> bool {
-    if samples.is_empty() {
-        return true;
-    }
-    let energy = samples
-        .iter()
-        .map(|s| f64::from(*s) * f64::from(*s))
-        .sum::<f64>()
-        / samples.len() as f64;
-    energy.sqrt() < 0.003
+    crate::audio::rms(samples) < SILENT_RMS
 }
 
 /// Normalised word error rate between a reference and a hypothesis: lower-cased,

@@ -10,10 +10,8 @@
 
 use std::borrow::Cow;
 
-use super::{Utterance, is_silent};
+use super::{FRAME, Utterance, is_silent};
 use crate::audio::TARGET_RATE;
-
-const FRAME: usize = TARGET_RATE as usize / 50;
 /// Silences at least this long are cut.
 const MIN_CUT_MS: usize = 2000;
 /// Quiet kept either side of a cut.

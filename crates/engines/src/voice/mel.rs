@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
-pub const SAMPLE_RATE: usize = 16_000;
+pub const SAMPLE_RATE: usize = crate::audio::TARGET_RATE as usize;
 pub const N_FFT: usize = 400;
 pub const HOP: usize = 160;
 pub const N_MELS: usize = 40;

@@ -149,11 +149,7 @@ fn partial_starts(samples: usize) -> Vec<usize> {
 
 /// Raises quiet audio to −30 dBFS (RMS), as Resemblyzer's `normalize_volume(increase_only)`.
 fn gain(samples: &[f32]) -> f32 {
-    if samples.is_empty() {
-        return 1.0;
-    }
-    let rms =
-        (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt();
+    let rms = crate::audio::rms(samples);
     if rms <= 0.0 {
         return 1.0;
     }

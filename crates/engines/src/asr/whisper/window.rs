@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use crate::asr::is_silent;
-use crate::audio::TARGET_RATE;
+use crate::asr::{FRAME, SILENT_RMS};
+use crate::audio::{TARGET_RATE, rms};
 
 /// The longest chunk whisper is given at once (seconds): with [`encoder_positions`]' margin it
 /// stays under the 30 s window.
@@ -31,23 +31,20 @@ pub(super) fn encoder_positions(samples: usize) -> i32 {
 /// words half heard, and let every chunk be encoded on the positions it fills.
 pub(super) fn chunks(samples: &[f32]) -> Vec<Range<usize>> {
     let rate = TARGET_RATE as usize;
-    let frame = rate / 50;
     let mut found = Vec::new();
     let mut start = 0;
     while samples.len() - start > CHUNK_MAX_S * rate {
         let search = start + CHUNK_MIN_S * rate..start + CHUNK_MAX_S * rate;
+        // Each frame's start and level.
         let frames: Vec<(usize, f64)> = samples[search.clone()]
-            .chunks_exact(frame)
+            .chunks_exact(FRAME)
             .enumerate()
-            .map(|(i, f)| {
-                let energy = f.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>();
-                (search.start + i * frame, energy)
-            })
+            .map(|(i, f)| (search.start + i * FRAME, rms(f)))
             .collect();
         // The middle of the longest run of quiet frames.
         let (mut best, mut run_start, mut best_len) = (None, 0, 0);
-        for (i, &(at, _)) in frames.iter().enumerate() {
-            if is_silent(&samples[at..at + frame]) {
+        for (i, &(_, level)) in frames.iter().enumerate() {
+            if level < SILENT_RMS {
                 let run = i + 1 - run_start;
                 if run > best_len {
                     best_len = run;
