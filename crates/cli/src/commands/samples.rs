@@ -7,9 +7,9 @@
 //! mixed on one channel, as many recorders store calls; its speakers are told apart by voice),
 //! a provider-format metadata sidecar beside each (`calling_party`, `called_party`,
 //! `started_at`, `ended_at`, `direction`, `agent`), and `transcripts/<id>.json` with every
-//! turn's speaker, text and times. The
-//! dialogues (`sample_dialogues.json`) exercise QA rules (greeting, identity check,
-//! empathy, resolution, upsell, a rude agent, an angry customer), silences and interruptions.
+//! turn's speaker, text and times. The dialogues (`sample_dialogues.json`) exercise QA rules
+//! (greeting, identity check, empathy, resolution, upsell, a rude agent, an angry customer),
+//! silences and interruptions.
 
 use std::path::Path;
 use std::process::Command;

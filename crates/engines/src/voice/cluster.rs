@@ -1,9 +1,9 @@
 //! Two voices or one: the utterances of a mono recording, grouped by their voice embeddings.
 //!
 //! Weighted spherical 2-means (cosine), seeded deterministically with the longest utterance and
-//! the longer utterance least like it; the weights are the utterances' durations, so a long utterance counts
-//! more than a "Fine.". When the two groups' centroids are as alike as one voice's utterances
-//! usually are, the recording has one voice.
+//! the longer utterance least like it; the weights are the utterances' durations, so a long
+//! utterance counts more than a "Fine.". When the two groups' centroids are as alike as one
+//! voice's utterances usually are, the recording has one voice.
 
 use crate::embeddings::cosine;
 

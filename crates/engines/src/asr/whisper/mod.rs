@@ -160,7 +160,10 @@ impl WhisperEngine {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
-        params.set_token_timestamps(split == Split::Sentences || !cuts.is_empty());
+        // Segments with a join in them are cut into sentences too, to be joined again per
+        // stretch; sentences are timed by their tokens.
+        let sentences = split == Split::Sentences || !cuts.is_empty();
+        params.set_token_timestamps(sentences);
         // Without context from earlier windows, a misheard phrase cannot loop.
         params.set_no_context(true);
         params.set_audio_ctx(encoder_positions(samples.len()));
@@ -171,8 +174,6 @@ impl WhisperEngine {
         let eot = self.context.token_eot();
         let mut utterances = Vec::new();
         let mut previous_end: Option<i64> = None;
-        // Segments are cut into sentences only to be joined again per stretch.
-        let sentences = split == Split::Sentences || !cuts.is_empty();
         for segment in state.as_iter() {
             if segment.no_speech_probability() > 0.8 {
                 continue;
