@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_store::queue::{self, ClaimedJob};
+use switchboard_store::queue::{self, ClaimedJob, Due};
 use switchboard_store::repo::calls;
 use switchboard_store::repo::sms::SMS_JOB;
 use switchboard_store::{Db, Storage, StoreResult, TenantTx};
@@ -173,7 +173,8 @@ impl Pipeline {
     /// `concurrency` workers until `shutdown` turns true; each finishes its job in hand first.
     /// One dispatcher claims as many due jobs as there are idle workers, in one transaction
     /// (`queue::claim_batch`), so a deep queue of short jobs costs one claim per batch rather
-    /// than one per job, and no claimed job waits for a worker. Jobs are leased to `name`.
+    /// than one per job, and no claimed job waits for a worker. Jobs are leased to `name`. Jobs
+    /// whose worker died (expired leases) are looked for once per poll interval.
     pub async fn run_workers(
         self: Arc<Self>,
         name: String,
@@ -184,6 +185,8 @@ impl Pipeline {
         let slots = Arc::new(Semaphore::new(concurrency));
         // A finished stage usually queued the next one: an idle dispatcher looks again at once.
         let finished = Arc::new(Notify::new());
+        // Jobs of dead workers (expired leases) are looked for once per poll interval.
+        let mut expired_looked_at: Option<tokio::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -200,9 +203,15 @@ impl Pipeline {
             while let Ok(permit) = slots.clone().try_acquire_owned() {
                 permits.push(permit);
             }
-            let idle = match queue::claim_batch(&self.db, &name, self.settings.lease, permits.len())
-                .await
-            {
+            let due = if expired_looked_at.is_none_or(|at| at.elapsed() >= self.settings.poll) {
+                expired_looked_at = Some(tokio::time::Instant::now());
+                Due::ReadyOrExpired
+            } else {
+                Due::Ready
+            };
+            let claimed =
+                queue::claim_batch(&self.db, &name, self.settings.lease, permits.len(), due).await;
+            let idle = match claimed {
                 Ok(jobs) => {
                     let idle = jobs.is_empty();
                     for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {

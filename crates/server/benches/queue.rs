@@ -1,9 +1,10 @@
 //! Benchmark P6: queue throughput with empty jobs — enqueue (one transaction each), then claim +
 //! complete by 8 concurrent workers, each claim its own transaction; then the same jobs again
-//! claimed 8 at a time by one dispatcher (as `switchboard worker` does), each completed in its
-//! own transaction. Last, all three at once, as a busy system runs them: 8 producers enqueue
-//! (one transaction per job, as concurrent uploads do) while the dispatcher claims batches of 8
-//! and completes each job in its own transaction; timed until every job is done.
+//! claimed by one dispatcher for its 8 slots (as `switchboard worker` does: whenever slots are
+//! free, one transaction claims that many), each completed in its own transaction. Last, all
+//! three at once, as a busy system runs them: 8 producers enqueue (one transaction per job, as
+//! concurrent uploads do) while the dispatcher claims and completes; timed until every job is
+//! done.
 //!
 //!   cargo bench -p switchboard-server --bench queue                     # SQLite
 //!   eval "$(bash scripts/services.sh)"
@@ -11,9 +12,12 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use switchboard_store::{Db, TenantScope, queue};
+use tokio::sync::Semaphore;
 
 const JOBS: usize = 5_000;
 const WORKERS: usize = 8;
@@ -33,21 +37,41 @@ async fn enqueue_range(db: &Db, scopes: &[TenantScope], kind: &str, jobs: Vec<us
     }
 }
 
-/// Claims batches of `WORKERS` and completes each job in its own transaction until `until` jobs
-/// are done; an empty claim waits a millisecond (producers may still be enqueueing).
+/// As `run_workers` dispatches: `WORKERS` slots; whenever some are free, one transaction claims
+/// that many due jobs, and each is completed in its own transaction on its slot. Runs until
+/// `until` jobs are done; an empty claim waits a millisecond (producers may still be enqueueing).
 async fn dispatch(db: &Db, until: usize) {
-    let mut completed = 0;
-    while completed < until {
-        let jobs = queue::claim_batch(db, "dispatcher", Duration::from_secs(60), WORKERS)
-            .await
-            .unwrap();
+    let slots = Arc::new(Semaphore::new(WORKERS));
+    let completed = Arc::new(AtomicUsize::new(0));
+    while completed.load(Ordering::Relaxed) < until {
+        let mut permits = vec![slots.clone().acquire_owned().await.unwrap()];
+        while let Ok(permit) = slots.clone().try_acquire_owned() {
+            permits.push(permit);
+        }
+        let jobs = queue::claim_batch(
+            db,
+            "dispatcher",
+            Duration::from_secs(60),
+            permits.len(),
+            queue::Due::Ready,
+        )
+        .await
+        .unwrap();
         if jobs.is_empty() {
+            drop(permits);
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         }
-        let done = futures::future::join_all(jobs.iter().map(|job| queue::complete(db, job))).await;
-        completed += done.into_iter().filter(|d| *d.as_ref().unwrap()).count();
+        for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
+            let (db, completed) = (db.clone(), completed.clone());
+            tokio::spawn(async move {
+                assert!(queue::complete(&db, &job).await.unwrap());
+                completed.fetch_add(1, Ordering::Relaxed);
+                drop(permit);
+            });
+        }
     }
+    let _ = slots.acquire_many(WORKERS as u32).await.unwrap();
 }
 
 #[tokio::main]
@@ -88,8 +112,8 @@ async fn main() {
     let drain = started.elapsed();
     assert_eq!(completed, JOBS);
 
-    // As `switchboard worker` runs them: one dispatcher claims a batch for its idle workers in
-    // one transaction, each job completes in its own (as a stage's result commits with it).
+    // As `switchboard worker` runs them: one dispatcher claims for its idle workers in one
+    // transaction, each job completes in its own (as a stage's result commits with it).
     enqueue_all(&db, &scopes, "noop-2").await;
     let started = Instant::now();
     dispatch(&db, JOBS).await;
@@ -113,7 +137,7 @@ async fn main() {
 
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     println!(
-        "| {backend} | {JOBS} jobs, 4 tenants | enqueue {:.0} jobs/s | claim + complete ({WORKERS} workers) {:.0} jobs/s | end to end {:.0} jobs/s | batched claims of {WORKERS} + complete {:.0} jobs/s | {WORKERS} producers + dispatcher at once {:.0} jobs/s |",
+        "| {backend} | {JOBS} jobs, 4 tenants | enqueue {:.0} jobs/s | claim + complete ({WORKERS} workers) {:.0} jobs/s | end to end {:.0} jobs/s | dispatcher ({WORKERS} slots): batched claims + complete {:.0} jobs/s | {WORKERS} producers + dispatcher at once {:.0} jobs/s |",
         JOBS as f64 / enqueue.as_secs_f64(),
         JOBS as f64 / drain.as_secs_f64(),
         JOBS as f64 / (enqueue + drain).as_secs_f64(),

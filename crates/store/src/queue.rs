@@ -50,20 +50,38 @@ pub struct ClaimedJob {
     worker: String,
 }
 
+/// Which due jobs a claim looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// Ready jobs whose time has come.
+    Ready,
+    /// Ready jobs, then running jobs whose lease expired (their worker died).
+    ReadyOrExpired,
+}
+
 /// Leases the most overdue job of any tenant: a ready job whose time has come, or a running job
 /// whose lease expired (its worker died). `None` when nothing is due.
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option<ClaimedJob>> {
-    Ok(claim_batch(db, worker, lease, 1).await?.pop())
+    Ok(claim_batch(db, worker, lease, 1, Due::ReadyOrExpired)
+        .await?
+        .pop())
 }
 
 /// Leases up to `limit` due jobs of any tenant in one transaction, most overdue first: ready
-/// jobs whose time has come, then running jobs whose lease expired. Each is leased to `worker`
-/// as [`claim`] would lease it; a dispatcher hands them to its workers.
+/// jobs whose time has come, then, with [`Due::ReadyOrExpired`], running jobs whose lease
+/// expired. Each is leased to `worker` as [`claim`] would lease it; a dispatcher hands them to
+/// its workers.
+///
+/// Looking for expired leases is not free: every job that ran leaves an entry in the index of
+/// running jobs until PostgreSQL vacuums it, and that probe reads them all (BENCHMARKS.md, P6).
+/// Dead workers are rare, so a dispatcher asks for [`Due::ReadyOrExpired`] once per poll
+/// interval, not on every claim.
 pub async fn claim_batch(
     db: &Db,
     worker: &str,
     lease: Duration,
     limit: usize,
+    due: Due,
 ) -> StoreResult<Vec<ClaimedJob>> {
     if limit == 0 {
         return Ok(Vec::new());
@@ -78,25 +96,32 @@ pub async fn claim_batch(
     };
     // Ready jobs first, then jobs whose worker died (expired lease); each probe uses its own
     // partial index.
+    let probes: &[&str] = match due {
+        Due::Ready => &["state = 'ready' AND run_at <= $3 ORDER BY run_at"],
+        Due::ReadyOrExpired => &[
+            "state = 'ready' AND run_at <= $3 ORDER BY run_at",
+            "state = 'running' AND lease_until < $3 ORDER BY lease_until",
+        ],
+    };
     let mut rows = Vec::new();
-    for due in [
-        "state = 'ready' AND run_at <= $3 ORDER BY run_at",
-        "state = 'running' AND lease_until < $3 ORDER BY lease_until",
-    ] {
+    for due in probes {
         let wanted = limit - rows.len();
         if wanted == 0 {
             break;
         }
+        // The limit is written into the statement (a number, one cached statement per batch
+        // size): PostgreSQL's cached plan for `LIMIT $n` assumed a large share of the table
+        // and sometimes sorted every due job on each claim instead of reading the first few
+        // from the index (BENCHMARKS.md, P6).
         rows.extend(
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-                 WHERE {key} IN (SELECT {columns} FROM jobs WHERE {due} LIMIT $4 {pick}) \
+                 WHERE {key} IN (SELECT {columns} FROM jobs WHERE {due} LIMIT {wanted} {pick}) \
                  RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
             )))
             .bind(worker)
             .bind(now + lease.as_millis() as i64)
             .bind(now)
-            .bind(wanted as i64)
             .fetch_all(tx.conn())
             .await?,
         );
@@ -150,9 +175,12 @@ pub async fn complete(db: &Db, job: &ClaimedJob) -> StoreResult<bool> {
 /// next stage's job and this job's end commit together. On `false` the caller rolls back.
 pub async fn complete_in(tx: &mut TenantTx, job: &ClaimedJob) -> StoreResult<bool> {
     check_tenant(tx, job)?;
+    // Only a running job has a lease owner. The row is found by its key alone: with
+    // `state = 'running'` in the condition PostgreSQL's cached plan walked the index of running
+    // jobs instead, whose dead entries grow with every finished job until vacuum.
     let done = sqlx::query(
         "UPDATE jobs SET state = 'done', lease_owner = NULL, updated_at = $1 \
-         WHERE tenant_id = $2 AND id = $3 AND state = 'running' AND lease_owner = $4",
+         WHERE tenant_id = $2 AND id = $3 AND lease_owner = $4",
     )
     .bind(now_ms())
     .bind(job.scope.tenant().as_str())

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use switchboard_store::queue::{self, backoff};
+use switchboard_store::queue::{self, Due, backoff};
 
 use crate::harness::TestApp;
 
@@ -99,15 +99,19 @@ async fn a_batch_claim_leases_due_jobs_of_every_tenant_once_each_under_its_own_t
     enqueue(&app, &b.admin_token, "publish", "call-9").await;
     let lease = Duration::from_secs(60);
     assert!(
-        queue::claim_batch(&app.db, "d", lease, 0)
+        queue::claim_batch(&app.db, "d", lease, 0, Due::ReadyOrExpired)
             .await
             .unwrap()
             .is_empty()
     );
 
-    let first = queue::claim_batch(&app.db, "d", lease, 3).await.unwrap();
+    let first = queue::claim_batch(&app.db, "d", lease, 3, Due::Ready)
+        .await
+        .unwrap();
     assert_eq!(first.len(), 3);
-    let rest = queue::claim_batch(&app.db, "d", lease, 10).await.unwrap();
+    let rest = queue::claim_batch(&app.db, "d", lease, 10, Due::ReadyOrExpired)
+        .await
+        .unwrap();
     assert_eq!(rest.len(), 2, "the rest, and never a job twice");
     let mut claimed: Vec<(String, String, String)> = first
         .iter()
@@ -132,7 +136,7 @@ async fn a_batch_claim_leases_due_jobs_of_every_tenant_once_each_under_its_own_t
         ]
     );
     assert!(
-        queue::claim_batch(&app.db, "d", lease, 10)
+        queue::claim_batch(&app.db, "d", lease, 10, Due::ReadyOrExpired)
             .await
             .unwrap()
             .is_empty()
@@ -147,22 +151,36 @@ async fn a_batch_claim_leases_due_jobs_of_every_tenant_once_each_under_its_own_t
         assert!(!queue::complete(&app.db, job).await.unwrap());
     }
 
-    // Expired leases are taken over in a batch too, after the ready jobs.
+    // Expired leases are taken over in a batch too, after the ready jobs, when the claim asks
+    // for them.
     enqueue(&app, &a.admin_token, "analyse", "call-4").await;
     let dying = queue::claim(&app.db, "dying", Duration::from_millis(1))
         .await
         .unwrap()
         .unwrap();
     enqueue(&app, &b.admin_token, "analyse", "call-5").await;
+    enqueue(&app, &b.admin_token, "analyse", "call-6").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let taken = queue::claim_batch(&app.db, "d", lease, 5).await.unwrap();
-    let calls: Vec<&str> = taken.iter().map(|j| j.call_id.as_str()).collect();
+    let call_ids = |jobs: &[queue::ClaimedJob]| -> Vec<String> {
+        jobs.iter().map(|j| j.call_id.clone()).collect()
+    };
+    let ready = queue::claim_batch(&app.db, "d", lease, 1, Due::ReadyOrExpired)
+        .await
+        .unwrap();
     assert_eq!(
-        calls,
-        ["call-5", "call-4"],
-        "ready first, then the expired lease"
+        call_ids(&ready),
+        ["call-5"],
+        "ready jobs before expired leases"
     );
-    assert_eq!(taken[1].attempts, 2);
+    let ready = queue::claim_batch(&app.db, "d", lease, 5, Due::Ready)
+        .await
+        .unwrap();
+    assert_eq!(call_ids(&ready), ["call-6"], "only ready jobs");
+    let taken = queue::claim_batch(&app.db, "d", lease, 5, Due::ReadyOrExpired)
+        .await
+        .unwrap();
+    assert_eq!(call_ids(&taken), ["call-4"], "then the expired lease");
+    assert_eq!(taken[0].attempts, 2);
     assert!(!queue::complete(&app.db, &dying).await.unwrap());
 }
 

@@ -107,3 +107,50 @@ async fn the_dispatcher_runs_every_tenants_calls_through_all_stages_and_stops_wh
         "nothing runs after shutdown"
     );
 }
+
+#[tokio::test]
+async fn the_dispatcher_takes_over_the_job_of_a_worker_that_died() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant("disp-takeover").await;
+    // Corrupt audio fails in the decoder, before any model is needed.
+    let mut bad = wav(5, 400);
+    for byte in &mut bad[20..36] {
+        *byte = 0xEE;
+    }
+    let uploaded = app
+        .upload(&tenant.admin_token, &[("audio", Some("bad.wav"), bad)])
+        .await;
+    assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
+    let call_id = uploaded.body["call_id"].as_str().unwrap().to_owned();
+    // A worker claims it and dies: its lease runs out after the dispatcher's first look, so the
+    // dispatcher finds it on one of its later, periodic looks for expired leases.
+    let dying = switchboard_store::queue::claim(&app.db, "dying", Duration::from_millis(500))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dying.call_id, call_id);
+
+    let mut pipeline = pipeline(&app, "/nonexistent/ggml.bin".into(), None);
+    pipeline.settings.poll = Duration::from_millis(100);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(Arc::new(pipeline).run_workers("rescuer".into(), 2, stopped));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        let detail = app
+            .get(&format!("/api/v1/calls/{call_id}"), &tenant.member_token)
+            .await;
+        if detail.body["status"] == "failed" {
+            break detail;
+        }
+        assert!(Instant::now() < deadline, "not taken over: {}", detail.text);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(detail.body["failure_stage"], "transcribe");
+    assert_eq!(detail.body["failure_attempts"], 2, "{}", detail.text);
+    assert_eq!(detail.body["jobs"][0]["state"], "dead");
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), workers)
+        .await
+        .expect("the workers stopped")
+        .unwrap();
+}

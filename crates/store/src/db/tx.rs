@@ -85,7 +85,7 @@ impl Db {
     /// credential inside the tenant it names) and scope-issuing code in this crate use it.
     pub(crate) async fn tenant_tx(&self, tenant: &TenantId, write: bool) -> StoreResult<TenantTx> {
         let (tx, writer) = self
-            .begin(write, Some(("app.tenant_id", tenant.as_str())))
+            .begin(write, &[("app.tenant_id", tenant.as_str())])
             .await?;
         Ok(TenantTx {
             tx,
@@ -97,7 +97,7 @@ impl Db {
 
     /// The registry (tenants, platform accounts) for credential checks inside this crate.
     pub(crate) async fn registry_tx(&self, write: bool) -> StoreResult<PlatformTx> {
-        let (tx, writer) = self.begin(write, None).await?;
+        let (tx, writer) = self.begin(write, &[]).await?;
         Ok(PlatformTx {
             tx,
             _writer: writer,
@@ -106,8 +106,22 @@ impl Db {
 
     /// A transaction for claiming jobs across tenants (on PostgreSQL with `app.queue_claim` on,
     /// which lets it see every tenant's due jobs); only `queue::claim_batch` opens it.
+    ///
+    /// Its planner reads due jobs in order from their partial index and never sorts them: with
+    /// statistics taken when few jobs were ready (a fresh table, or one of finished jobs before a
+    /// burst), PostgreSQL chose a bitmap scan and sorted every ready job on each claim — 4x
+    /// the buffers and half the throughput in the P6 bench (BENCHMARKS.md).
     pub(crate) async fn begin_claim(&self) -> StoreResult<PlatformTx> {
-        let (tx, writer) = self.begin(true, Some(("app.queue_claim", "on"))).await?;
+        let (tx, writer) = self
+            .begin(
+                true,
+                &[
+                    ("app.queue_claim", "on"),
+                    ("enable_bitmapscan", "off"),
+                    ("enable_sort", "off"),
+                ],
+            )
+            .await?;
         Ok(PlatformTx {
             tx,
             _writer: writer,
@@ -120,29 +134,33 @@ impl Db {
     /// eight jobs finishing at once drained at 140 jobs/s (BENCHMARKS.md, P6). Writers in other
     /// processes (a separate `switchboard worker`) still meet the busy handler.
     ///
-    /// On PostgreSQL, `setting` (a transaction-local `set_config`) goes in the same round trip as
-    /// `BEGIN`: one simple-protocol message `BEGIN; SELECT set_config(…)`. Its value is written
-    /// into the statement, so only values that cannot hold a quote may be passed: a [`TenantId`]
-    /// (lowercase letters, digits and `-`, checked when it was parsed) or a constant.
+    /// On PostgreSQL, `settings` (transaction-local `set_config`s) go in the same round trip as
+    /// `BEGIN`: one simple-protocol message `BEGIN; SELECT set_config(…), …`. Their values are
+    /// written into the statement, so only values that cannot hold a quote may be passed: a
+    /// [`TenantId`] (lowercase letters, digits and `-`, checked when it was parsed) or a
+    /// constant. SQLite has no such settings and ignores them.
     async fn begin(
         &self,
         write: bool,
-        setting: Option<(&'static str, &str)>,
+        settings: &[(&'static str, &str)],
     ) -> StoreResult<(Transaction<'static, Any>, WriterTurn)> {
         if self.backend == Backend::Postgres {
-            let begin = match setting {
-                Some((name, value)) => {
-                    if !value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                    {
-                        return Err(StoreError::Invalid(format!(
-                            "{name} cannot be set to a value with quotes or spaces"
-                        )));
-                    }
-                    format!("BEGIN; SELECT set_config('{name}', '{value}', true)")
+            let mut calls = Vec::with_capacity(settings.len());
+            for (name, value) in settings {
+                if !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(StoreError::Invalid(format!(
+                        "{name} cannot be set to a value with quotes or spaces"
+                    )));
                 }
-                None => "BEGIN".to_owned(),
+                calls.push(format!("set_config('{name}', '{value}', true)"));
+            }
+            let begin = if calls.is_empty() {
+                "BEGIN".to_owned()
+            } else {
+                format!("BEGIN; SELECT {}", calls.join(", "))
             };
             return Ok((
                 self.pool.begin_with(sqlx::AssertSqlSafe(begin)).await?,
