@@ -88,12 +88,6 @@ pub async fn claim_batch(
     }
     let now = now_ms();
     let mut tx = db.begin_claim().await?;
-    // SQLite (one writer at a time) looks the rows up by rowid: its planner scans the whole
-    // table for a row-value `IN`. PostgreSQL skips rows other claimers hold.
-    let (key, columns, pick) = match db.backend() {
-        Backend::Postgres => ("(tenant_id, id)", "tenant_id, id", "FOR UPDATE SKIP LOCKED"),
-        Backend::Sqlite => ("rowid", "rowid", ""),
-    };
     // Ready jobs first, then jobs whose worker died (expired lease); each probe uses its own
     // partial index.
     let probes: &[&str] = match due {
@@ -110,21 +104,42 @@ pub async fn claim_batch(
             break;
         }
         // The limit is written into the statement (a number, one cached statement per batch
-        // size): PostgreSQL's cached plan for `LIMIT $n` assumed a large share of the table
-        // and sometimes sorted every due job on each claim instead of reading the first few
-        // from the index (BENCHMARKS.md, P6).
-        rows.extend(
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+        // size): PostgreSQL's cached plan for `LIMIT $n` assumed a large share of the table.
+        //
+        // PostgreSQL picks the rows in a materialised CTE, evaluated once: as the inner side
+        // of a semi-join (`WHERE key IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`) the planner
+        // may rescan the pick for every outer row, and each rescan skips the rows it already
+        // locked — one claim then leased every due job (seen in the P2 bench). SQLite (one
+        // writer at a time) looks the rows up by rowid: its planner scans the whole table for
+        // a row-value `IN`, and evaluates an uncorrelated `IN` list once.
+        let sql = match db.backend() {
+            Backend::Postgres => format!(
+                "WITH picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs WHERE {due} LIMIT {wanted} FOR UPDATE SKIP LOCKED) \
+                 UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+                 FROM picked WHERE jobs.tenant_id = picked.tenant_id AND jobs.id = picked.id \
+                 RETURNING jobs.tenant_id, jobs.id, jobs.kind, jobs.call_id, jobs.attempts, jobs.max_attempts"
+            ),
+            Backend::Sqlite => format!(
                 "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-                 WHERE {key} IN (SELECT {columns} FROM jobs WHERE {due} LIMIT {wanted} {pick}) \
+                 WHERE rowid IN (SELECT rowid FROM jobs WHERE {due} LIMIT {wanted}) \
                  RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
-            )))
+            ),
+        };
+        let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(now + lease.as_millis() as i64)
             .bind(now)
             .fetch_all(tx.conn())
-            .await?,
-        );
+            .await?;
+        if claimed.len() > wanted {
+            // Never hand out more than asked: the caller has no worker for the rest. Rolling
+            // back leaves them due.
+            return Err(StoreError::Invalid(format!(
+                "a claim of {wanted} jobs leased {}",
+                claimed.len()
+            )));
+        }
+        rows.extend(claimed);
     }
     let mut jobs = Vec::with_capacity(rows.len());
     let mut modes = std::collections::HashMap::new();
