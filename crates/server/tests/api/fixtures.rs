@@ -32,6 +32,16 @@ pub fn wav(seed: u8, samples: usize) -> Vec<u8> {
     out
 }
 
+/// A RIFF/WAVE file whose format chunk is garbage: the decoder refuses it before any model is
+/// needed.
+pub fn corrupt_wav(seed: u8) -> Vec<u8> {
+    let mut bad = wav(seed, 400);
+    for byte in &mut bad[20..36] {
+        *byte = 0xEE;
+    }
+    bad
+}
+
 /// A small valid stereo WAV file (16-bit PCM at 8 kHz, the channels in opposite phase) whose
 /// samples depend on `seed`.
 pub fn stereo_wav(seed: u32, frames: usize) -> Vec<u8> {

@@ -22,7 +22,7 @@ use switchboard_engines::voice::resemblyzer::Resemblyzer;
 use switchboard_pipeline::{Engines, LazyEngine, Pipeline, PipelineSettings};
 use switchboard_store::queue;
 
-use crate::fixtures::wav;
+use crate::fixtures::{corrupt_wav, wav};
 use crate::harness::{Auth, TestApp};
 
 /// The engines' test helpers: model and tool checks that skip, unless
@@ -558,13 +558,11 @@ async fn a_call_flows_from_upload_to_published_on_the_real_models() {
 async fn corrupt_audio_fails_with_its_reason_and_an_admin_can_retry() {
     let app = TestApp::new().await;
     let a = app.tenant("pipe-corrupt").await;
-    // A RIFF/WAVE header whose format chunk is garbage.
-    let mut bad = wav(3, 400);
-    for byte in &mut bad[20..36] {
-        *byte = 0xEE;
-    }
     let uploaded = app
-        .upload(&a.admin_token, &[("audio", Some("bad.wav"), bad)])
+        .upload(
+            &a.admin_token,
+            &[("audio", Some("bad.wav"), corrupt_wav(3))],
+        )
         .await;
     assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
     let call_id = uploaded.body["call_id"].as_str().unwrap().to_owned();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use switchboard_engines::models::ModelFiles;
 
-use crate::fixtures::wav;
+use crate::fixtures::{corrupt_wav, wav};
 use crate::harness::TestApp;
 use crate::pipeline::{pipeline, support};
 
@@ -113,12 +113,11 @@ async fn the_dispatcher_takes_over_the_job_of_a_worker_that_died() {
     let app = TestApp::new().await;
     let tenant = app.tenant("disp-takeover").await;
     // Corrupt audio fails in the decoder, before any model is needed.
-    let mut bad = wav(5, 400);
-    for byte in &mut bad[20..36] {
-        *byte = 0xEE;
-    }
     let uploaded = app
-        .upload(&tenant.admin_token, &[("audio", Some("bad.wav"), bad)])
+        .upload(
+            &tenant.admin_token,
+            &[("audio", Some("bad.wav"), corrupt_wav(5))],
+        )
         .await;
     assert_eq!(uploaded.status, StatusCode::ACCEPTED, "{}", uploaded.text);
     let call_id = uploaded.body["call_id"].as_str().unwrap().to_owned();
