@@ -38,6 +38,7 @@ fn run() {
         let rate = texts.len() as f64 / started.elapsed().as_secs_f64();
         println!("embeddings all-MiniLM-L6-v2 batch {batch:>2}: {rate:.0} sentences/s");
     }
+    call_utterances(&minilm);
 
     voices(&files);
 
@@ -70,6 +71,40 @@ fn run() {
         reply.input_tokens,
         reply.output_tokens,
         reply.output_tokens as f64 / seconds
+    );
+}
+
+/// What analysing a call asks of MiniLM: the sample calls' utterances (3–40 tokens), one batch
+/// per call, as the extractive summary embeds them.
+#[cfg(feature = "candle")]
+fn call_utterances(minilm: &switchboard_engines::embeddings::minilm::MiniLm) {
+    use switchboard_engines::embeddings::Embedder;
+    let dialogues: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../cli/src/commands/sample_dialogues.json")).unwrap();
+    let calls: Vec<Vec<&str>> = dialogues
+        .iter()
+        .map(|d| {
+            d["turns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|t| t["text"].as_str())
+                .collect()
+        })
+        .collect();
+    let utterances: usize = calls.iter().map(Vec::len).sum();
+    let rounds = 20;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for call in &calls {
+            minilm.embed_batch(call).unwrap();
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "embeddings all-MiniLM-L6-v2, a call's utterances per batch: {:.0} sentences/s ({:.1} ms per call)",
+        (rounds * utterances) as f64 / seconds,
+        seconds * 1000.0 / (rounds * calls.len()) as f64
     );
 }
 

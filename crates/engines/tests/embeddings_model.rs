@@ -40,6 +40,74 @@ fn minilm_matches_reference_similarities() {
     assert!(cosine(&unrelated[0], &unrelated[1]) < 0.3);
 }
 
+/// candle's own BERT, padded to the longest text, mean-pooled over the mask: what `MiniLm` did
+/// before it packed its batches.
+fn padded_reference(dir: &std::path::Path, texts: &[&str]) -> Vec<Vec<f32>> {
+    use candle_core::{DType, Device, Tensor};
+    use candle_transformers::models::bert::{BertModel, Config};
+    use tokenizers::{PaddingParams, Tokenizer};
+    let config: Config =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+    tokenizer.with_padding(Some(PaddingParams::default()));
+    let vb = unsafe {
+        candle_nn::VarBuilder::from_mmaped_safetensors(
+            &[dir.join("model.safetensors")],
+            DType::F32,
+            &Device::Cpu,
+        )
+    }
+    .unwrap();
+    let model = BertModel::load(vb, &config).unwrap();
+    let encodings = tokenizer.encode_batch(texts.to_vec(), true).unwrap();
+    let rows = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| {
+        let rows: Vec<Tensor> = encodings
+            .iter()
+            .map(|e| Tensor::new(f(e), &Device::Cpu).unwrap())
+            .collect();
+        Tensor::stack(&rows, 0).unwrap()
+    };
+    let (ids, types, mask) = (
+        rows(&|e| e.get_ids()),
+        rows(&|e| e.get_type_ids()),
+        rows(&|e| e.get_attention_mask()),
+    );
+    let hidden = model.forward(&ids, &types, Some(&mask)).unwrap();
+    let mask = mask.to_dtype(DType::F32).unwrap().unsqueeze(2).unwrap();
+    let mean = hidden
+        .broadcast_mul(&mask)
+        .unwrap()
+        .sum(1)
+        .unwrap()
+        .broadcast_div(&mask.sum(1).unwrap())
+        .unwrap();
+    mean.to_vec2::<f32>().unwrap()
+}
+
+#[test]
+fn packed_batches_match_candles_padded_bert() {
+    let Some(data) = support::models_data_dir() else {
+        return;
+    };
+    let dir = ModelFiles::under(&data).minilm_dir();
+    let model = MiniLm::load(&dir).unwrap();
+    // Lengths from 3 to ~40 tokens, so most of the padded batch is padding for some texts.
+    let texts = [
+        "Okay.",
+        "Thank you for calling Demo Insurance, my name is Sarah. How can I help you today?",
+        "I moved house last month and I need to change the address on my policy, which still \
+         shows my old flat on Elm Street, and the renewal letter went there too.",
+        "Yes.",
+        "Could you confirm your date of birth?",
+    ];
+    let packed = model.embed_batch(&texts).unwrap();
+    let padded = padded_reference(&dir, &texts);
+    for ((text, packed), padded) in texts.iter().zip(&packed).zip(&padded) {
+        let similarity = cosine(packed, padded);
+        assert!(similarity > 0.99999, "{text}: {similarity}");
+    }
+}
+
 #[test]
 fn a_missing_model_names_the_setting() {
     let Err(err) = MiniLm::load(std::path::Path::new("/nonexistent")) else {

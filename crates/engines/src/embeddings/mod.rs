@@ -4,6 +4,8 @@
 
 #[cfg(feature = "candle")]
 pub mod minilm;
+#[cfg(feature = "candle")]
+pub mod packed_bert;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

@@ -1,0 +1,223 @@
+//! BERT's encoder for a batch of texts of different lengths without padding them.
+//!
+//! candle's `BertModel` takes a `[batch, longest]` tensor, so every text is padded to the
+//! longest of its batch and every layer computes the padding too: for a call's utterances (one
+//! batch, 6–40 tokens each) a third of the work. Here the texts' tokens are packed into one
+//! `[tokens, hidden]` tensor: the embeddings, every linear layer, GELU and layer norm run on real
+//! tokens only. Only attention, which mixes tokens within a text, is done padded: the packed rows
+//! are gathered into `[batch, longest]` for it and scattered back. Same weights, same results as
+//! `BertModel` (to float rounding); a test checks it against candle's.
+
+use candle_core::{D, DType, Device, Module, Result, Tensor};
+use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
+use candle_transformers::models::bert::{Config, HiddenAct};
+
+struct Layer {
+    /// Query, key and value in one matrix: one matmul instead of three.
+    qkv: Linear,
+    attention_out: Linear,
+    attention_norm: LayerNorm,
+    intermediate: Linear,
+    out: Linear,
+    out_norm: LayerNorm,
+}
+
+pub struct PackedBert {
+    words: Embedding,
+    positions: Embedding,
+    /// Every token is of type 0 in a single-text input: its row, added to all.
+    token_type: Tensor,
+    embeddings_norm: LayerNorm,
+    layers: Vec<Layer>,
+    activation: HiddenAct,
+    heads: usize,
+    head_size: usize,
+    device: Device,
+}
+
+/// Where each text's tokens sit, packed and padded.
+struct Layout {
+    texts: usize,
+    longest: usize,
+    /// For each padded slot (`texts × longest`), the packed row it takes (padding takes row 0
+    /// and is masked out).
+    gather: Tensor,
+    /// For each packed row, its padded slot.
+    scatter: Tensor,
+    /// `[texts, 1, 1, longest]`: 0 for a token, the lowest float for padding.
+    mask: Tensor,
+}
+
+impl PackedBert {
+    pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+            vb.pp("bert")
+        } else {
+            vb
+        };
+        let hidden = config.hidden_size;
+        let embeddings = vb.pp("embeddings");
+        let token_types = embedding(
+            config.type_vocab_size,
+            hidden,
+            embeddings.pp("token_type_embeddings"),
+        )?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PackedBert {
+            words: embedding(config.vocab_size, hidden, embeddings.pp("word_embeddings"))?,
+            positions: embedding(
+                config.max_position_embeddings,
+                hidden,
+                embeddings.pp("position_embeddings"),
+            )?,
+            token_type: token_types.embeddings().get(0)?,
+            embeddings_norm: layer_norm(hidden, config.layer_norm_eps, embeddings.pp("LayerNorm"))?,
+            layers,
+            activation: config.hidden_act,
+            heads: config.num_attention_heads,
+            head_size: hidden / config.num_attention_heads,
+            device: vb.device().clone(),
+        })
+    }
+
+    /// The last hidden state of each text's tokens, packed: `[total tokens, hidden]`, text after
+    /// text, in order. Texts must not be empty.
+    pub fn forward(&self, texts: &[&[u32]]) -> Result<Tensor> {
+        let layout = self.layout(texts)?;
+        let ids: Vec<u32> = texts.iter().flat_map(|t| t.iter().copied()).collect();
+        let positions: Vec<u32> = texts.iter().flat_map(|t| 0..t.len() as u32).collect();
+        let ids = Tensor::new(ids, &self.device)?;
+        let positions = Tensor::new(positions, &self.device)?;
+        let embedded = (self.words.forward(&ids)? + self.positions.forward(&positions)?)?
+            .broadcast_add(&self.token_type)?;
+        let mut hidden = self.embeddings_norm.forward(&embedded)?;
+        for layer in &self.layers {
+            hidden = self.layer(layer, &hidden, &layout)?;
+        }
+        Ok(hidden)
+    }
+
+    fn layout(&self, texts: &[&[u32]]) -> Result<Layout> {
+        let longest = texts.iter().map(|t| t.len()).max().unwrap_or(0);
+        if longest == 0 || texts.iter().any(|t| t.is_empty()) {
+            candle_core::bail!("every text needs at least one token");
+        }
+        let mut gather = vec![0u32; texts.len() * longest];
+        let mut scatter = Vec::new();
+        let mut mask = vec![f32::MIN; texts.len() * longest];
+        let mut packed = 0u32;
+        for (t, text) in texts.iter().enumerate() {
+            for position in 0..text.len() {
+                let slot = t * longest + position;
+                gather[slot] = packed;
+                scatter.push(slot as u32);
+                mask[slot] = 0.0;
+                packed += 1;
+            }
+        }
+        Ok(Layout {
+            texts: texts.len(),
+            longest,
+            gather: Tensor::new(gather, &self.device)?,
+            scatter: Tensor::new(scatter, &self.device)?,
+            mask: Tensor::from_vec(mask, (texts.len(), 1, 1, longest), &self.device)?,
+        })
+    }
+
+    fn layer(&self, layer: &Layer, hidden: &Tensor, layout: &Layout) -> Result<Tensor> {
+        let attended = self.attention(layer, hidden, layout)?;
+        let attended = layer
+            .attention_norm
+            .forward(&(layer.attention_out.forward(&attended)? + hidden)?)?;
+        let intermediate = layer.intermediate.forward(&attended)?;
+        let intermediate = match self.activation {
+            HiddenAct::Gelu => intermediate.gelu_erf()?,
+            HiddenAct::GeluApproximate => intermediate.gelu()?,
+            HiddenAct::Relu => intermediate.relu()?,
+        };
+        layer
+            .out_norm
+            .forward(&(layer.out.forward(&intermediate)? + attended)?)
+    }
+
+    /// Self-attention within each text: `[tokens, hidden]` → `[tokens, hidden]`.
+    fn attention(&self, layer: &Layer, hidden: &Tensor, layout: &Layout) -> Result<Tensor> {
+        let (texts, longest, heads, size) =
+            (layout.texts, layout.longest, self.heads, self.head_size);
+        let qkv = layer
+            .qkv
+            .forward(hidden)?
+            .index_select(&layout.gather, 0)?
+            .reshape((texts, longest, 3, heads, size))?;
+        let part = |i: usize| -> Result<Tensor> {
+            qkv.narrow(2, i, 1)?
+                .squeeze(2)?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let (query, key, value) = (part(0)?, part(1)?, part(2)?);
+        let scores =
+            (query.matmul(&key.t()?)? / (size as f64).sqrt())?.broadcast_add(&layout.mask)?;
+        let probabilities = candle_nn::ops::softmax_last_dim(&scores)?;
+        probabilities
+            .matmul(&value)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((texts * longest, heads * size))?
+            .index_select(&layout.scatter, 0)
+    }
+
+    /// Mean of each text's rows of `packed` (from [`Self::forward`]): `[texts, hidden]`.
+    pub fn mean_per_text(&self, packed: &Tensor, lengths: &[usize]) -> Result<Tensor> {
+        let total: usize = lengths.iter().sum();
+        let mut weights = vec![0f32; lengths.len() * total];
+        let mut start = 0;
+        for (t, length) in lengths.iter().enumerate() {
+            let row = &mut weights[t * total..(t + 1) * total];
+            row[start..start + length].fill(1.0 / *length as f32);
+            start += length;
+        }
+        Tensor::from_vec(weights, (lengths.len(), total), &self.device)?.matmul(packed)
+    }
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+        let hidden = config.hidden_size;
+        let attention = vb.pp("attention");
+        let (mut weights, mut biases) = (Vec::new(), Vec::new());
+        for name in ["query", "key", "value"] {
+            let part = attention.pp("self").pp(name);
+            weights.push(part.get((hidden, hidden), "weight")?);
+            biases.push(part.get(hidden, "bias")?);
+        }
+        Ok(Layer {
+            qkv: Linear::new(Tensor::cat(&weights, 0)?, Some(Tensor::cat(&biases, 0)?)),
+            attention_out: linear(hidden, hidden, attention.pp("output.dense"))?,
+            attention_norm: layer_norm(
+                hidden,
+                config.layer_norm_eps,
+                attention.pp("output.LayerNorm"),
+            )?,
+            intermediate: linear(
+                hidden,
+                config.intermediate_size,
+                vb.pp("intermediate.dense"),
+            )?,
+            out: linear(config.intermediate_size, hidden, vb.pp("output.dense"))?,
+            out_norm: layer_norm(hidden, config.layer_norm_eps, vb.pp("output.LayerNorm"))?,
+        })
+    }
+}
+
+/// Unit-length rows.
+pub fn normalise(rows: &Tensor) -> Result<Tensor> {
+    let norms = rows
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::MAX)?;
+    rows.broadcast_div(&norms)?.to_dtype(DType::F32)
+}
