@@ -171,15 +171,16 @@ impl PackedBert {
 
     /// Mean of each text's rows of `packed` (from [`Self::forward`]): `[texts, hidden]`.
     pub fn mean_per_text(&self, packed: &Tensor, lengths: &[usize]) -> Result<Tensor> {
-        let total: usize = lengths.iter().sum();
-        let mut weights = vec![0f32; lengths.len() * total];
         let mut start = 0;
-        for (t, length) in lengths.iter().enumerate() {
-            let row = &mut weights[t * total..(t + 1) * total];
-            row[start..start + length].fill(1.0 / *length as f32);
-            start += length;
-        }
-        Tensor::from_vec(weights, (lengths.len(), total), &self.device)?.matmul(packed)
+        let means = lengths
+            .iter()
+            .map(|length| {
+                let mean = packed.narrow(0, start, *length)?.mean(0);
+                start += length;
+                mean
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::stack(&means, 0)
     }
 }
 
