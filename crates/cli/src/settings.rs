@@ -50,6 +50,7 @@ const KEYS: &[&str] = &[
     "asr_remote_api_key",
     "max_audio_seconds",
     "workers",
+    "model_threads",
     "job_lease_secs",
     "embedding_model_dir",
     "voice_model",
@@ -115,6 +116,9 @@ pub struct Settings {
     pub max_audio_seconds: f64,
     /// Pipeline workers `serve` runs in-process (0: none; run `switchboard worker` instead).
     pub workers: usize,
+    /// Threads per model computation on candle; 0: the cores shared among the process's
+    /// pipeline workers (`switchboard_engines::model_threads`).
+    pub model_threads: usize,
     /// How long a claimed pipeline job is one worker's before another may take it over.
     pub job_lease_secs: u64,
     /// all-MiniLM-L6-v2 files; default `<data dir>/models/all-MiniLM-L6-v2`.
@@ -176,6 +180,7 @@ impl Default for Settings {
             asr_remote_api_key: None,
             max_audio_seconds: 4.0 * 3600.0,
             workers: 1,
+            model_threads: 0,
             job_lease_secs: 900,
             embedding_model_dir: None,
             voice_model: None,

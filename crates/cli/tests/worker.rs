@@ -194,3 +194,50 @@ fn a_worker_killed_mid_stage_loses_nothing() {
         .unwrap());
     assert!(again.contains("0 pipeline jobs ran"), "{again}");
 }
+
+/// The first line `switchboard worker` prints, then the worker is stopped.
+fn worker_banner(data: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_DATA_DIR", data)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut worker = command.spawn().unwrap();
+    let line = BufReader::new(worker.stdout.take().unwrap())
+        .lines()
+        .next()
+        .expect("a line from the worker")
+        .unwrap();
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    line
+}
+
+#[test]
+fn workers_share_the_cores_among_their_model_computations() {
+    let data = tempfile::tempdir().unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let expected = (cores / 2).max(1);
+    let line = worker_banner(data.path(), &["worker", "--concurrency", "2"], &[]);
+    assert!(
+        line.contains(&format!("model threads per computation: {expected})")),
+        "{line}"
+    );
+    let line = worker_banner(
+        data.path(),
+        &["worker", "--concurrency", "2"],
+        &[("MODEL_THREADS", "3")],
+    );
+    assert!(line.contains("model threads per computation: 3)"), "{line}");
+    // candle's own variable, set by the user, wins over the setting.
+    let line = worker_banner(
+        data.path(),
+        &["worker", "--concurrency", "2"],
+        &[("MODEL_THREADS", "3"), ("RAYON_NUM_THREADS", "5")],
+    );
+    assert!(line.contains("model threads per computation: 5)"), "{line}");
+}

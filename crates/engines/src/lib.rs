@@ -10,6 +10,7 @@ pub mod audio;
 pub mod embeddings;
 mod http_api;
 pub mod llm;
+pub mod model_threads;
 pub mod models;
 pub mod sentiment;
 pub mod voice;

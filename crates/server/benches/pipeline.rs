@@ -208,6 +208,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
+    // As `switchboard worker --concurrency <workers>` sets it (MODEL_THREADS unset).
+    let threads = switchboard_engines::model_threads::for_workers(workers, 0);
+    // SAFETY: no other thread has started yet (the runtime is built below).
+    let threads = unsafe { switchboard_engines::model_threads::apply(threads) };
+    eprintln!("model threads per computation: {threads}");
     support::runtime().block_on(run(models, count, workers));
 }
 

@@ -90,7 +90,11 @@ pub async fn run(context: Context, concurrency: usize, until_idle: bool) -> anyh
     }
     let (stop, stopped) = watch::channel(false);
     let workers = tokio::spawn(pipeline.run_workers(worker_name(), concurrency, stopped));
-    println!("{concurrency} pipeline workers running; Ctrl-C stops them after their current jobs");
+    println!(
+        "{concurrency} pipeline workers running (model threads per computation: {}); Ctrl-C stops them after their current jobs",
+        switchboard_engines::model_threads::in_force()
+            .map_or("all cores".into(), |n| n.to_string())
+    );
     super::serve::shutdown_signal().await;
     let _ = stop.send(true);
     workers.await?;
