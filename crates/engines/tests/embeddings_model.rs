@@ -100,11 +100,22 @@ fn packed_batches_match_candles_padded_bert() {
         "Yes.",
         "Could you confirm your date of birth?",
     ];
-    let packed = model.embed_batch(&texts).unwrap();
-    let padded = padded_reference(&dir, &texts);
-    for ((text, packed), padded) in texts.iter().zip(&packed).zip(&padded) {
-        let similarity = cosine(packed, padded);
-        assert!(similarity > 0.99999, "{text}: {similarity}");
+    // And a large batch (a caller's memories, a knowledge base): 60 texts of 1–60 words.
+    let words =
+        "please call me back tomorrow about the claim on my policy and the new address ".repeat(5);
+    let words: Vec<&str> = words.split_whitespace().collect();
+    let many: Vec<String> = (0..60)
+        .map(|i| words[i % 7..i % 7 + 1 + (i * 37) % 60].join(" "))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    for texts in [&texts[..], &many[..]] {
+        let packed = model.embed_batch(texts).unwrap();
+        let padded = padded_reference(&dir, texts);
+        assert_eq!(packed.len(), texts.len());
+        for ((text, packed), padded) in texts.iter().zip(&packed).zip(&padded) {
+            let similarity = cosine(packed, padded);
+            assert!(similarity > 0.99999, "{text}: {similarity}");
+        }
     }
 }
 
