@@ -240,4 +240,10 @@ fn workers_share_the_cores_among_their_model_computations() {
         &[("MODEL_THREADS", "3"), ("RAYON_NUM_THREADS", "5")],
     );
     assert!(line.contains("model threads per computation: 5)"), "{line}");
+    let line = worker_banner(
+        data.path(),
+        &["worker", "--concurrency", "2"],
+        &[("CANDLE_NUM_THREADS", "4")],
+    );
+    assert!(line.contains("model threads per computation: 4)"), "{line}");
 }

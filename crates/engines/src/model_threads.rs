@@ -28,24 +28,29 @@ pub fn for_workers(workers: usize, setting: usize) -> usize {
     (cores / workers.max(1)).max(1)
 }
 
-/// Makes candle use `threads` threads per computation, unless the user set candle's own
-/// variables. Returns the count in force for this process.
+/// Makes candle use `threads` threads per computation, unless the user set one of candle's own
+/// variables: then that count is used for both (with only one set, candle's matmuls and its
+/// element-wise operations would otherwise disagree). Returns the count in force.
 ///
 /// # Safety
 /// Sets environment variables: call it before the process starts any other thread (first thing
 /// in `main`), as [`std::env::set_var`] requires.
 pub unsafe fn apply(threads: usize) -> usize {
-    let chosen = VARIABLES
-        .iter()
-        .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok())
-        .filter(|n| *n > 0);
-    if chosen.is_none() {
-        for variable in VARIABLES {
+    let set = |v: &str| {
+        std::env::var(v)
+            .ok()?
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+    };
+    let chosen = VARIABLES.iter().find_map(|v| set(v)).unwrap_or(threads);
+    for variable in VARIABLES {
+        if set(variable).is_none() {
             // SAFETY: the caller guarantees no other thread runs yet.
-            unsafe { std::env::set_var(variable, threads.to_string()) };
+            unsafe { std::env::set_var(variable, chosen.to_string()) };
         }
     }
-    *IN_FORCE.get_or_init(|| chosen.unwrap_or(threads))
+    *IN_FORCE.get_or_init(|| chosen)
 }
 
 /// The count [`apply`] put in force, if it ran in this process.
