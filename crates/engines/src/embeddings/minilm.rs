@@ -12,7 +12,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
 use tokenizers::Tokenizer;
 
-use super::packed_bert::{PackedBert, normalise};
+use super::packed_bert::{PackedBert, mean_per_text, normalise};
 use super::{EmbedError, Embedder};
 
 pub struct MiniLm {
@@ -68,7 +68,7 @@ impl MiniLm {
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         let hidden = self.model.forward(&ids)?;
         let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
-        normalise(&self.model.mean_per_text(&hidden, &lengths)?)?.to_vec2::<f32>()
+        normalise(&mean_per_text(&hidden, &lengths)?)?.to_vec2::<f32>()
     }
 }
 

@@ -168,20 +168,6 @@ impl PackedBert {
             .reshape((texts * longest, heads * size))?
             .index_select(&layout.scatter, 0)
     }
-
-    /// Mean of each text's rows of `packed` (from [`Self::forward`]): `[texts, hidden]`.
-    pub fn mean_per_text(&self, packed: &Tensor, lengths: &[usize]) -> Result<Tensor> {
-        let mut start = 0;
-        let means = lengths
-            .iter()
-            .map(|length| {
-                let mean = packed.narrow(0, start, *length)?.mean(0);
-                start += length;
-                mean
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Tensor::stack(&means, 0)
-    }
 }
 
 impl Layer {
@@ -211,6 +197,20 @@ impl Layer {
             out_norm: layer_norm(hidden, config.layer_norm_eps, vb.pp("output.LayerNorm"))?,
         })
     }
+}
+
+/// Mean of each text's rows of `packed` (from [`PackedBert::forward`]): `[texts, hidden]`.
+pub fn mean_per_text(packed: &Tensor, lengths: &[usize]) -> Result<Tensor> {
+    let mut start = 0;
+    let means = lengths
+        .iter()
+        .map(|length| {
+            let mean = packed.narrow(0, start, *length)?.mean(0);
+            start += length;
+            mean
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Tensor::stack(&means, 0)
 }
 
 /// Unit-length rows.
