@@ -53,6 +53,7 @@ const KEYS: &[&str] = &[
     "model_threads",
     "job_lease_secs",
     "embedding_model_dir",
+    "embedding_precision",
     "voice_model",
     "llm_provider",
     "llm_base_url",
@@ -123,6 +124,9 @@ pub struct Settings {
     pub job_lease_secs: u64,
     /// all-MiniLM-L6-v2 files; default `<data dir>/models/all-MiniLM-L6-v2`.
     pub embedding_model_dir: Option<PathBuf>,
+    /// `bf16` (MiniLM's dense layers in bfloat16 on Intel AMX where the CPU has it, else f32)
+    /// or `f32`.
+    pub embedding_precision: String,
     /// Resemblyzer's voice encoder, which tells the two speakers of a mono recording apart;
     /// default `<data dir>/models/voice/resemblyzer-pretrained.pt`.
     pub voice_model: Option<PathBuf>,
@@ -183,6 +187,7 @@ impl Default for Settings {
             model_threads: 0,
             job_lease_secs: 900,
             embedding_model_dir: None,
+            embedding_precision: "bf16".into(),
             voice_model: None,
             llm_provider: "local".into(),
             llm_base_url: None,
@@ -234,6 +239,15 @@ impl Settings {
         self.embedding_model_dir
             .clone()
             .unwrap_or_else(|| self.model_files().minilm_dir())
+    }
+
+    #[cfg(feature = "models")]
+    pub fn embedding_precision(
+        &self,
+    ) -> anyhow::Result<switchboard_engines::embeddings::dense::Precision> {
+        self.embedding_precision
+            .parse()
+            .map_err(|message: String| anyhow::anyhow!(message))
     }
 
     pub fn voice_model(&self) -> PathBuf {

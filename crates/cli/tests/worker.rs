@@ -247,3 +247,22 @@ fn workers_share_the_cores_among_their_model_computations() {
     );
     assert!(line.contains("model threads per computation: 4)"), "{line}");
 }
+
+#[test]
+fn an_unknown_embedding_precision_is_refused_with_the_choices() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["worker", "--until-idle"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SWITCHBOARD_DATA_DIR", data.path())
+        .env("EMBEDDING_PRECISION", "f16")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("EMBEDDING_PRECISION must be `bf16` or `f32`, not \"f16\""),
+        "{stderr}"
+    );
+}

@@ -33,10 +33,17 @@ fn check(settings: &Settings) -> anyhow::Result<()> {
 
     #[cfg(feature = "models")]
     {
-        let embedder =
-            switchboard_engines::embeddings::minilm::MiniLm::load(&settings.embedding_model_dir())?;
+        let precision = settings.embedding_precision()?;
+        let embedder = switchboard_engines::embeddings::minilm::MiniLm::load_at(
+            &settings.embedding_model_dir(),
+            precision,
+        )?;
         embedder.embed("hello")?;
-        println!("embeddings: {} — ok", embedder.model());
+        println!(
+            "embeddings: {} (dense layers in {}) — ok",
+            embedder.model(),
+            precision.in_force()
+        );
 
         use switchboard_engines::voice::VoiceEmbedder as _;
         let voices =

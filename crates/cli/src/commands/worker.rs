@@ -18,8 +18,9 @@ pub fn engines(settings: &Settings) -> anyhow::Result<Engines> {
     #[cfg(feature = "models")]
     let embedder = {
         let dir = settings.embedding_model_dir();
+        let precision = settings.embedding_precision()?;
         LazyEngine::new(move || {
-            switchboard_engines::embeddings::minilm::MiniLm::load(&dir)
+            switchboard_engines::embeddings::minilm::MiniLm::load_at(&dir, precision)
                 .map(|m| Arc::new(m) as Arc<dyn switchboard_engines::embeddings::Embedder>)
                 .map_err(|e| e.to_string())
         })

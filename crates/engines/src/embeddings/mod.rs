@@ -3,6 +3,8 @@
 //! and caller memory.
 
 #[cfg(feature = "candle")]
+pub mod dense;
+#[cfg(feature = "candle")]
 pub mod minilm;
 #[cfg(feature = "candle")]
 pub mod packed_bert;

@@ -9,16 +9,19 @@
 //! `BertModel` (to float rounding); a test checks it against candle's.
 
 use candle_core::{D, DType, Device, Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
+use candle_nn::{Embedding, LayerNorm, VarBuilder, embedding, layer_norm};
 use candle_transformers::models::bert::{Config, HiddenAct};
+
+use super::dense::{Activation, Dense, Precision};
 
 struct Layer {
     /// Query, key and value in one matrix: one matmul instead of three.
-    qkv: Linear,
-    attention_out: Linear,
+    qkv: Dense,
+    attention_out: Dense,
     attention_norm: LayerNorm,
-    intermediate: Linear,
-    out: Linear,
+    /// With the activation.
+    intermediate: Dense,
+    out: Dense,
     out_norm: LayerNorm,
 }
 
@@ -29,7 +32,6 @@ pub struct PackedBert {
     token_type: Tensor,
     embeddings_norm: LayerNorm,
     layers: Vec<Layer>,
-    activation: HiddenAct,
     heads: usize,
     head_size: usize,
     device: Device,
@@ -49,7 +51,8 @@ struct Layout {
 }
 
 impl PackedBert {
-    pub fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+    /// The dense layers multiply at `precision` (the rest is f32).
+    pub fn load(vb: VarBuilder, config: &Config, precision: Precision) -> Result<Self> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
         } else {
@@ -63,7 +66,7 @@ impl PackedBert {
             embeddings.pp("token_type_embeddings"),
         )?;
         let layers = (0..config.num_hidden_layers)
-            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config))
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, precision))
             .collect::<Result<Vec<_>>>()?;
         Ok(PackedBert {
             words: embedding(config.vocab_size, hidden, embeddings.pp("word_embeddings"))?,
@@ -75,7 +78,6 @@ impl PackedBert {
             token_type: token_types.embeddings().get(0)?,
             embeddings_norm: layer_norm(hidden, config.layer_norm_eps, embeddings.pp("LayerNorm"))?,
             layers,
-            activation: config.hidden_act,
             heads: config.num_attention_heads,
             head_size: hidden / config.num_attention_heads,
             device: vb.device().clone(),
@@ -132,11 +134,6 @@ impl PackedBert {
             .attention_norm
             .forward(&(layer.attention_out.forward(&attended)? + hidden)?)?;
         let intermediate = layer.intermediate.forward(&attended)?;
-        let intermediate = match self.activation {
-            HiddenAct::Gelu => intermediate.gelu_erf()?,
-            HiddenAct::GeluApproximate => intermediate.gelu()?,
-            HiddenAct::Relu => intermediate.relu()?,
-        };
         layer
             .out_norm
             .forward(&(layer.out.forward(&intermediate)? + attended)?)
@@ -171,7 +168,7 @@ impl PackedBert {
 }
 
 impl Layer {
-    fn load(vb: VarBuilder, config: &Config) -> Result<Self> {
+    fn load(vb: VarBuilder, config: &Config, precision: Precision) -> Result<Self> {
         let hidden = config.hidden_size;
         let attention = vb.pp("attention");
         let (mut weights, mut biases) = (Vec::new(), Vec::new());
@@ -180,20 +177,45 @@ impl Layer {
             weights.push(part.get((hidden, hidden), "weight")?);
             biases.push(part.get(hidden, "bias")?);
         }
+        let activation = match config.hidden_act {
+            HiddenAct::Gelu => Activation::GeluErf,
+            HiddenAct::GeluApproximate => Activation::GeluTanh,
+            HiddenAct::Relu => Activation::Relu,
+        };
+        let dense = |inputs: usize, outputs: usize, activation, vb: VarBuilder| {
+            let weight = vb.get((outputs, inputs), "weight")?;
+            Dense::new(weight, vb.get(outputs, "bias")?, activation, precision)
+        };
         Ok(Layer {
-            qkv: Linear::new(Tensor::cat(&weights, 0)?, Some(Tensor::cat(&biases, 0)?)),
-            attention_out: linear(hidden, hidden, attention.pp("output.dense"))?,
+            qkv: Dense::new(
+                Tensor::cat(&weights, 0)?,
+                Tensor::cat(&biases, 0)?,
+                Activation::None,
+                precision,
+            )?,
+            attention_out: dense(
+                hidden,
+                hidden,
+                Activation::None,
+                attention.pp("output.dense"),
+            )?,
             attention_norm: layer_norm(
                 hidden,
                 config.layer_norm_eps,
                 attention.pp("output.LayerNorm"),
             )?,
-            intermediate: linear(
+            intermediate: dense(
                 hidden,
                 config.intermediate_size,
+                activation,
                 vb.pp("intermediate.dense"),
             )?,
-            out: linear(config.intermediate_size, hidden, vb.pp("output.dense"))?,
+            out: dense(
+                config.intermediate_size,
+                hidden,
+                Activation::None,
+                vb.pp("output.dense"),
+            )?,
             out_norm: layer_norm(hidden, config.layer_norm_eps, vb.pp("output.LayerNorm"))?,
         })
     }
