@@ -176,14 +176,17 @@ impl AmxDense {
                 .map_err(tract_error)?;
         }
         let mut values = out
-            .try_as_plain_mut()
-            .and_then(|mut plain| plain.as_slice_mut::<f32>().map(|s| s.to_vec()))
+            .try_as_plain()
+            .and_then(|plain| plain.as_slice::<f32>().map(<[f32]>::to_vec))
             .map_err(tract_error)?;
-        if activation == Activation::GeluErf {
+        // GELU is done here on tract's `erf`; any other activation on candle's.
+        let remaining = if activation == Activation::GeluErf {
             gelu_erf(&mut values)?;
-            return Tensor::from_vec(values, (rows, self.outputs), &self.device);
-        }
-        activation.apply(Tensor::from_vec(
+            Activation::None
+        } else {
+            activation
+        };
+        remaining.apply(Tensor::from_vec(
             values,
             (rows, self.outputs),
             &self.device,
