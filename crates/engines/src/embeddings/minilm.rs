@@ -1,4 +1,5 @@
-//! all-MiniLM-L6-v2 (384 dimensions) on candle's BERT, on the CPU.
+//! all-MiniLM-L6-v2 (384 dimensions) on the CPU: BERT on candle ([`PackedBert`]), its dense
+//! layers on Intel AMX where the CPU has it ([`Precision`]).
 //!
 //! As sentence-transformers does: tokenize (truncate at 128 tokens), run BERT, mean-pool
 //! the last hidden state over each text's tokens, L2-normalise. The texts of a batch are not
