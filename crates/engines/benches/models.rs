@@ -1,6 +1,7 @@
 //! Throughput of the embedded models: MiniLM sentences/s at batch 1 and 32, Resemblyzer's
 //! voice encoder on a minute of mono audio, SmolLM2 tokens/s. Needs the fetched models:
 //! `SWITCHBOARD_TEST_MODELS=<data dir> cargo bench -p switchboard-engines --features candle --bench models`
+//! `BENCH_ONLY=minilm` stops after MiniLM (for profiling it alone).
 
 use std::time::Instant;
 
@@ -39,6 +40,9 @@ fn run() {
         println!("embeddings all-MiniLM-L6-v2 batch {batch:>2}: {rate:.0} sentences/s");
     }
     call_utterances(&minilm);
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| only == "minilm") {
+        return;
+    }
 
     voices(&files);
 

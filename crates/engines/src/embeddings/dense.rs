@@ -15,9 +15,9 @@
 
 use candle_core::{Device, Module, Result, Tensor};
 use candle_nn::Linear;
-use tract_data::internal::{Tensor as TractTensor, tract_ndarray};
-use tract_linalg::BinOp;
-use tract_linalg::mmm::{AsInputValue, FusedSpec, MMMInputValue, MatMatMul};
+
+#[cfg(target_arch = "x86_64")]
+use super::amx_product::{self, AmxWeights};
 
 /// How the dense layers multiply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,8 @@ impl std::str::FromStr for Precision {
 impl Precision {
     /// What this precision gets on this CPU: `"bf16-amx"` or `"f32"`.
     pub fn in_force(self) -> &'static str {
-        match (self, amx_kernel()) {
-            (Precision::Bf16WhereFaster, Some(_)) => "bf16-amx",
+        match (self, amx_product::available()) {
+            (Precision::Bf16WhereFaster, true) => "bf16-amx",
             _ => "f32",
         }
     }
@@ -89,12 +89,12 @@ impl Dense {
         activation: Activation,
         precision: Precision,
     ) -> Result<Self> {
-        Ok(match (precision, amx_kernel()) {
-            (Precision::Bf16WhereFaster, Some(kernel)) => {
-                Dense::Amx(AmxDense::new(kernel, &weight, &bias)?, activation)
-            }
-            _ => Dense::Candle(Linear::new(weight, Some(bias)), activation),
-        })
+        if precision == Precision::Bf16WhereFaster
+            && let Some(dense) = AmxDense::new(&weight, &bias)?
+        {
+            return Ok(Dense::Amx(dense, activation));
+        }
+        Ok(Dense::Candle(Linear::new(weight, Some(bias)), activation))
     }
 
     /// `[rows, inputs]` → `[rows, outputs]`.
@@ -107,78 +107,45 @@ impl Dense {
 }
 
 pub struct AmxDense {
-    kernel: Box<dyn MatMatMul>,
-    /// `W`, `[outputs, inputs]`, packed for the kernel.
-    weight: Box<dyn MMMInputValue>,
-    bias: TractTensor,
-    inputs: usize,
-    outputs: usize,
+    weights: AmxWeights,
+    bias: Vec<f32>,
     device: Device,
 }
 
-/// The kernel's packing that rounds f32 operands to bfloat16.
-const BF16_PACKING: usize = 1;
-
 impl AmxDense {
-    fn new(kernel: Box<dyn MatMatMul>, weight: &Tensor, bias: &Tensor) -> Result<Self> {
+    /// `None` when the shape does not fit the AMX kernel (see [`AmxWeights::pack`]).
+    fn new(weight: &Tensor, bias: &Tensor) -> Result<Option<Self>> {
         let (outputs, inputs) = weight.dims2()?;
-        let packed = kernel.packings()[BF16_PACKING]
-            .0
-            .prepare_one(&to_tract(weight, (outputs, inputs))?, 1, 0)
-            .map_err(tract_error)?;
-        let bias =
-            TractTensor::from_shape(&[outputs], &bias.to_vec1::<f32>()?).map_err(tract_error)?;
-        Ok(AmxDense {
-            kernel,
-            weight: packed,
-            bias,
-            inputs,
-            outputs,
-            device: weight.device().clone(),
-        })
+        let bias = bias.to_vec1::<f32>()?;
+        if bias.len() != outputs {
+            candle_core::bail!(
+                "a dense layer of {outputs} outputs was given {} biases",
+                bias.len()
+            );
+        }
+        let values = weight.flatten_all()?.to_vec1::<f32>()?;
+        Ok(
+            AmxWeights::pack(&values, outputs, inputs).map(|weights| AmxDense {
+                weights,
+                bias,
+                device: weight.device().clone(),
+            }),
+        )
     }
 
     fn forward(&self, x: &Tensor, activation: Activation) -> Result<Tensor> {
         let (rows, inputs) = x.dims2()?;
-        if inputs != self.inputs {
-            candle_core::bail!("a dense layer of {} inputs was given {inputs}", self.inputs);
+        if inputs != self.weights.inputs() {
+            candle_core::bail!(
+                "a dense layer of {} inputs was given {inputs}",
+                self.weights.inputs()
+            );
         }
-        let x = self.kernel.packings()[BF16_PACKING]
-            .1
-            .prepare_one(&to_tract(x, (rows, inputs))?, 1, 0)
-            .map_err(tract_error)?;
-        let mut out = TractTensor::zero::<f32>(&[rows, self.outputs]).map_err(tract_error)?;
-        // The kernel computes `C = W · xᵀ`, `[outputs, rows]`, and stores it transposed (an
-        // output's values a row apart): `x · Wᵀ` as `[rows, outputs]`.
-        // SAFETY: `out` is a contiguous f32 `[rows, outputs]` tensor alive for the whole run,
-        // so every store, at output o and row r to `o + r · outputs`, falls inside it; both
-        // packed operands come from this kernel's own packing, for `outputs × inputs` and
-        // `inputs × rows`.
-        unsafe {
-            let store = self
-                .kernel
-                .c_from_data_and_strides(4, 1, self.outputs as isize)
-                .wrap(&out.view_mut());
-            self.kernel
-                .run(
-                    self.outputs,
-                    rows,
-                    &[
-                        FusedSpec::AddMatMul {
-                            a: AsInputValue::Borrowed(&*self.weight),
-                            b: AsInputValue::Borrowed(&*x),
-                            packing: BF16_PACKING,
-                        },
-                        FusedSpec::BinPerRow(self.bias.view(), BinOp::Add),
-                        FusedSpec::Store(store),
-                    ],
-                )
-                .map_err(tract_error)?;
-        }
-        let mut values = out
-            .try_as_plain()
-            .and_then(|plain| plain.as_slice::<f32>().map(<[f32]>::to_vec))
-            .map_err(tract_error)?;
+        let outputs = self.weights.outputs();
+        let mut values = vec![0f32; rows * outputs];
+        super::rows::with_values(x, |x| {
+            self.weights.multiply(x, rows, &self.bias, &mut values)
+        })?;
         // GELU is done here on tract's `erf`; any other activation on candle's.
         let remaining = if activation == Activation::GeluErf {
             gelu_erf(&mut values)?;
@@ -186,11 +153,7 @@ impl AmxDense {
         } else {
             activation
         };
-        remaining.apply(Tensor::from_vec(
-            values,
-            (rows, self.outputs),
-            &self.device,
-        )?)
+        remaining.apply(Tensor::from_vec(values, (rows, outputs), &self.device)?)
     }
 }
 
@@ -210,28 +173,8 @@ fn gelu_erf(values: &mut [f32]) -> Result<()> {
     Ok(())
 }
 
-/// tract's AMX bf16 kernel, when the CPU has AMX and this process was granted the tile
-/// registers.
-fn amx_kernel() -> Option<Box<dyn MatMatMul>> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use tract_linalg::x86_64_fma::{amx_bf16::has_amx_bf16, mmm::avx512amx_mmm_f32_16x16};
-        if has_amx_bf16() {
-            return Some(avx512amx_mmm_f32_16x16.mmm());
-        }
-    }
-    None
-}
-
-fn to_tract(tensor: &Tensor, shape: (usize, usize)) -> Result<TractTensor> {
-    let values = tensor.flatten_all()?.to_vec1::<f32>()?;
-    let array = tract_ndarray::Array2::from_shape_vec(shape, values)
-        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-    Ok(TractTensor::from(array))
-}
-
 fn tract_error(error: impl std::fmt::Display) -> candle_core::Error {
-    candle_core::Error::Msg(format!("matrix kernel: {error}"))
+    candle_core::Error::Msg(format!("GELU: {error}"))
 }
 
 #[cfg(test)]
@@ -323,3 +266,33 @@ mod tests {
         );
     }
 }
+
+/// No AMX off x86-64: every layer is candle's.
+#[cfg(not(target_arch = "x86_64"))]
+mod amx_product {
+    pub enum AmxWeights {}
+
+    impl AmxWeights {
+        pub fn pack(_: &[f32], _: usize, _: usize) -> Option<AmxWeights> {
+            None
+        }
+
+        pub fn inputs(&self) -> usize {
+            match *self {}
+        }
+
+        pub fn outputs(&self) -> usize {
+            match *self {}
+        }
+
+        pub fn multiply(&self, _: &[f32], _: usize, _: &[f32], _: &mut [f32]) {
+            match *self {}
+        }
+    }
+
+    pub fn available() -> bool {
+        false
+    }
+}
+#[cfg(not(target_arch = "x86_64"))]
+use amx_product::AmxWeights;

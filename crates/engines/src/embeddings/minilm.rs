@@ -69,9 +69,12 @@ impl MiniLm {
     }
 
     fn run(&self, texts: &[&str]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
+        // One text at a time: `encode_batch` splits the texts over rayon's pool, a hand-off per
+        // batch to another thread when a computation gets one thread (see `rows`).
+        let encodings = texts
+            .iter()
+            .map(|text| self.tokenizer.encode(*text, true))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         let hidden = self.model.forward(&ids)?;

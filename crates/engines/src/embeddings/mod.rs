@@ -2,12 +2,16 @@
 //! (feature `candle`), used for QA semantic rules, extractive summaries, knowledge Q&A
 //! and caller memory.
 
+#[cfg(all(feature = "candle", target_arch = "x86_64"))]
+pub mod amx_product;
 #[cfg(feature = "candle")]
 pub mod dense;
 #[cfg(feature = "candle")]
 pub mod minilm;
 #[cfg(feature = "candle")]
 pub mod packed_bert;
+#[cfg(feature = "candle")]
+pub mod rows;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

@@ -9,10 +9,11 @@
 //! `BertModel` (to float rounding); a test checks it against candle's.
 
 use candle_core::{D, DType, Device, Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder, embedding, layer_norm};
+use candle_nn::{Embedding, VarBuilder, embedding};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
 use super::dense::{Activation, Dense, Precision};
+use super::rows::{self, LayerNorm};
 
 struct Layer {
     /// Query, key and value in one matrix: one matmul instead of three.
@@ -76,7 +77,11 @@ impl PackedBert {
                 embeddings.pp("position_embeddings"),
             )?,
             token_type: token_types.embeddings().get(0)?,
-            embeddings_norm: layer_norm(hidden, config.layer_norm_eps, embeddings.pp("LayerNorm"))?,
+            embeddings_norm: LayerNorm::load(
+                hidden,
+                config.layer_norm_eps,
+                embeddings.pp("LayerNorm"),
+            )?,
             layers,
             heads: config.num_attention_heads,
             head_size: hidden / config.num_attention_heads,
@@ -132,11 +137,11 @@ impl PackedBert {
         let attended = self.attention(layer, hidden, layout)?;
         let attended = layer
             .attention_norm
-            .forward(&(layer.attention_out.forward(&attended)? + hidden)?)?;
+            .forward_sum(&layer.attention_out.forward(&attended)?, hidden)?;
         let intermediate = layer.intermediate.forward(&attended)?;
         layer
             .out_norm
-            .forward(&(layer.out.forward(&intermediate)? + attended)?)
+            .forward_sum(&layer.out.forward(&intermediate)?, &attended)
     }
 
     /// Self-attention within each text: `[tokens, hidden]` → `[tokens, hidden]`.
@@ -157,7 +162,7 @@ impl PackedBert {
         let (query, key, value) = (part(0)?, part(1)?, part(2)?);
         let scores =
             (query.matmul(&key.t()?)? / (size as f64).sqrt())?.broadcast_add(&layout.mask)?;
-        let probabilities = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probabilities = rows::softmax_last_dim(&scores)?;
         probabilities
             .matmul(&value)?
             .transpose(1, 2)?
@@ -199,7 +204,7 @@ impl Layer {
                 Activation::None,
                 attention.pp("output.dense"),
             )?,
-            attention_norm: layer_norm(
+            attention_norm: LayerNorm::load(
                 hidden,
                 config.layer_norm_eps,
                 attention.pp("output.LayerNorm"),
@@ -216,7 +221,7 @@ impl Layer {
                 Activation::None,
                 vb.pp("output.dense"),
             )?,
-            out_norm: layer_norm(hidden, config.layer_norm_eps, vb.pp("output.LayerNorm"))?,
+            out_norm: LayerNorm::load(hidden, config.layer_norm_eps, vb.pp("output.LayerNorm"))?,
         })
     }
 }
