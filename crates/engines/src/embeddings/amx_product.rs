@@ -266,17 +266,7 @@ pub fn available() -> bool {
 mod tests {
     use super::*;
 
-    fn values(count: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed;
-        (0..count)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-            })
-            .collect()
-    }
+    use crate::embeddings::test_values as values;
 
     fn from_bf16(bits: u16) -> f32 {
         f32::from_bits(u32::from(bits) << 16)

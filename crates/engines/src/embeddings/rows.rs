@@ -123,15 +123,11 @@ mod tests {
     use super::*;
     use candle_core::{DType, Device};
 
+    /// Values in [-4, 4).
     fn values(count: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed;
-        (0..count)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32) * 8.0 - 4.0
-            })
+        crate::embeddings::test_values(count, seed)
+            .into_iter()
+            .map(|v| v * 8.0)
             .collect()
     }
 
