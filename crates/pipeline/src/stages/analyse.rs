@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{
-    StageError, blocking, enriched_name, final_name, final_version_name, finish, load_call,
-    read_json, write_json,
+    StageError, blocking, enriched_name, final_name, final_version_name, finish, json_bytes,
+    load_call, put_all, read_json,
 };
 use crate::config::QaConfig;
 use crate::config::ai::{AiConfig, ModelEngine};
@@ -89,13 +89,19 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
         next_steps,
         qa,
     };
-    write_json(
+    // The same document twice: this result version's, kept, and the current one.
+    let bytes = json_bytes(&final_name(&call.id), &record)?;
+    put_all(
         &objects,
-        &final_version_name(&call.id, call.result_version),
-        &record,
+        vec![
+            (
+                final_version_name(&call.id, call.result_version),
+                bytes.clone(),
+            ),
+            (final_name(&call.id), bytes),
+        ],
     )
     .await?;
-    write_json(&objects, &final_name(&call.id), &record).await?;
     finish(pipeline, job, Stage::Analyse, None).await?;
     Ok(())
 }

@@ -119,9 +119,33 @@ pub(crate) async fn write_json<T: Serialize>(
     name: &str,
     value: &T,
 ) -> Result<(), StageError> {
-    let bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| StageError::permanent(format!("could not encode {name}: {e}")))?;
-    objects.put(Area::Results, name, Bytes::from(bytes)).await?;
+    objects
+        .put(Area::Results, name, json_bytes(name, value)?)
+        .await?;
+    Ok(())
+}
+
+/// `value` as the pretty-printed JSON of the artifact `name`.
+pub(crate) fn json_bytes<T: Serialize>(name: &str, value: &T) -> Result<Bytes, StageError> {
+    serde_json::to_vec_pretty(value)
+        .map(Bytes::from)
+        .map_err(|e| StageError::permanent(format!("could not encode {name}: {e}")))
+}
+
+/// Writes `files` into the tenant's results area side by side rather than one after another:
+/// each put mostly waits (on its `fsync` on local storage, on a round trip on S3), so the
+/// waits overlap. Each put is whole or absent, and a stage that fails here is retried and
+/// writes them all again.
+pub(crate) async fn put_all(
+    objects: &TenantObjects,
+    files: Vec<(String, Bytes)>,
+) -> Result<(), StageError> {
+    futures::future::try_join_all(
+        files
+            .iter()
+            .map(|(name, bytes)| objects.put(Area::Results, name, bytes.clone())),
+    )
+    .await?;
     Ok(())
 }
 

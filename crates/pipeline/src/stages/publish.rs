@@ -6,7 +6,9 @@ use bytes::Bytes;
 use switchboard_core::Area;
 use switchboard_store::queue::ClaimedJob;
 
-use super::{StageError, ai_config, final_name, finish, flat_call_name, flat_qa_name, read_json};
+use super::{
+    StageError, ai_config, final_name, finish, flat_call_name, flat_qa_name, put_all, read_json,
+};
 use crate::record::FinalRecord;
 use crate::stage::Stage;
 use crate::worker::Pipeline;
@@ -52,11 +54,11 @@ pub(super) async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Sta
             objects.delete(Area::Results, name).await?;
         }
     }
-    for (name, bytes) in files {
-        objects
-            .put(Area::Results, &name, Bytes::from(bytes))
-            .await?;
-    }
+    let files = files
+        .into_iter()
+        .map(|(name, bytes)| (name, Bytes::from(bytes)))
+        .collect();
+    put_all(&objects, files).await?;
     let result_row = flat::call_result_row(&record, record.provenance.model_tokens);
     finish(pipeline, job, Stage::Publish, Some((result_row, qa))).await?;
     Ok(())
