@@ -127,7 +127,7 @@ impl AmxWeights {
         let input_tiles = self.inputs / BLOCK;
         let padded_rows = rows.div_ceil(BLOCK) * BLOCK;
         let mut input = vec![ZERO_LINE; padded_rows * input_tiles];
-        // SAFETY: `AmxWeights` exists only where `available()` said yes, and AMX implies
+        // SAFETY: `AmxWeights` exists only where `available()` said yes, which includes
         // AVX-512 F and BW.
         unsafe { to_bf16_lines(x, &mut input[..rows * input_tiles]) };
         let config = TileConfig::all_tiles_full();
@@ -257,9 +257,12 @@ fn bf16(x: f32) -> u16 {
 }
 
 /// Whether this CPU has AMX with bfloat16 and Linux granted this process the tile registers
-/// (tract-linalg asks for them once).
+/// (tract-linalg asks for them once), and AVX-512 F and BW for rounding the input
+/// (`to_bf16_lines`): every AMX CPU so far has them, but it is checked, not assumed.
 pub fn available() -> bool {
-    tract_linalg::x86_64_fma::amx_bf16::has_amx_bf16()
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && tract_linalg::x86_64_fma::amx_bf16::has_amx_bf16()
 }
 
 #[cfg(test)]

@@ -112,8 +112,12 @@ pub struct AmxDense {
 }
 
 impl AmxDense {
-    /// `None` when the shape does not fit the AMX kernel (see [`AmxWeights::pack`]).
+    /// `None` when this CPU has no AMX or the shape does not fit the kernel (see
+    /// [`AmxWeights::pack`]).
     fn new(weight: &Tensor, bias: &Tensor) -> Result<Option<Self>> {
+        if !amx_product::available() {
+            return Ok(None);
+        }
         let (outputs, inputs) = weight.dims2()?;
         let bias = bias.to_vec1::<f32>()?;
         if bias.len() != outputs {
