@@ -5,6 +5,8 @@
 #[cfg(all(feature = "candle", target_arch = "x86_64"))]
 pub mod amx_product;
 #[cfg(feature = "candle")]
+pub mod attention;
+#[cfg(feature = "candle")]
 pub mod dense;
 #[cfg(feature = "candle")]
 pub mod minilm;

@@ -4,14 +4,15 @@
 //! longest of its batch and every layer computes the padding too: for a call's utterances (one
 //! batch, 6–40 tokens each) a third of the work. Here the texts' tokens are packed into one
 //! `[tokens, hidden]` tensor: the embeddings, every linear layer, GELU and layer norm run on real
-//! tokens only. Only attention, which mixes tokens within a text, is done padded: the packed rows
-//! are gathered into `[batch, longest]` for it and scattered back. Same weights, same results as
-//! `BertModel` (to float rounding); a test checks it against candle's.
+//! tokens only, and attention mixes tokens within each text where they lie
+//! ([`super::attention`]). Same weights, same results as `BertModel` (to float rounding); a test
+//! checks it against candle's.
 
 use candle_core::{D, DType, Device, Module, Result, Tensor};
 use candle_nn::{Embedding, VarBuilder, embedding};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
+use super::attention::packed_self_attention;
 use super::dense::{Activation, Dense, Precision};
 use super::rows::{self, LayerNorm};
 
@@ -36,19 +37,6 @@ pub struct PackedBert {
     heads: usize,
     head_size: usize,
     device: Device,
-}
-
-/// Where each text's tokens sit, packed and padded.
-struct Layout {
-    texts: usize,
-    longest: usize,
-    /// For each padded slot (`texts × longest`), the packed row it takes (padding takes row 0
-    /// and is masked out).
-    gather: Tensor,
-    /// For each packed row, its padded slot.
-    scatter: Tensor,
-    /// `[texts, 1, 1, longest]`: 0 for a token, the lowest float for padding.
-    mask: Tensor,
 }
 
 impl PackedBert {
@@ -92,7 +80,10 @@ impl PackedBert {
     /// The last hidden state of each text's tokens, packed: `[total tokens, hidden]`, text after
     /// text, in order. Texts must not be empty.
     pub fn forward(&self, texts: &[&[u32]]) -> Result<Tensor> {
-        let layout = self.layout(texts)?;
+        if texts.is_empty() || texts.iter().any(|t| t.is_empty()) {
+            candle_core::bail!("every text needs at least one token");
+        }
+        let lengths: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let ids: Vec<u32> = texts.iter().flat_map(|t| t.iter().copied()).collect();
         let positions: Vec<u32> = texts.iter().flat_map(|t| 0..t.len() as u32).collect();
         let ids = Tensor::new(ids, &self.device)?;
@@ -101,40 +92,13 @@ impl PackedBert {
             .broadcast_add(&self.token_type)?;
         let mut hidden = self.embeddings_norm.forward(&embedded)?;
         for layer in &self.layers {
-            hidden = self.layer(layer, &hidden, &layout)?;
+            hidden = self.layer(layer, &hidden, &lengths)?;
         }
         Ok(hidden)
     }
 
-    fn layout(&self, texts: &[&[u32]]) -> Result<Layout> {
-        let longest = texts.iter().map(|t| t.len()).max().unwrap_or(0);
-        if longest == 0 || texts.iter().any(|t| t.is_empty()) {
-            candle_core::bail!("every text needs at least one token");
-        }
-        let mut gather = vec![0u32; texts.len() * longest];
-        let mut scatter = Vec::new();
-        let mut mask = vec![f32::MIN; texts.len() * longest];
-        let mut packed = 0u32;
-        for (t, text) in texts.iter().enumerate() {
-            for position in 0..text.len() {
-                let slot = t * longest + position;
-                gather[slot] = packed;
-                scatter.push(slot as u32);
-                mask[slot] = 0.0;
-                packed += 1;
-            }
-        }
-        Ok(Layout {
-            texts: texts.len(),
-            longest,
-            gather: Tensor::new(gather, &self.device)?,
-            scatter: Tensor::new(scatter, &self.device)?,
-            mask: Tensor::from_vec(mask, (texts.len(), 1, 1, longest), &self.device)?,
-        })
-    }
-
-    fn layer(&self, layer: &Layer, hidden: &Tensor, layout: &Layout) -> Result<Tensor> {
-        let attended = self.attention(layer, hidden, layout)?;
+    fn layer(&self, layer: &Layer, hidden: &Tensor, lengths: &[usize]) -> Result<Tensor> {
+        let attended = self.attention(layer, hidden, lengths)?;
         let attended = layer
             .attention_norm
             .forward_sum(&layer.attention_out.forward(&attended)?, hidden)?;
@@ -145,30 +109,17 @@ impl PackedBert {
     }
 
     /// Self-attention within each text: `[tokens, hidden]` → `[tokens, hidden]`.
-    fn attention(&self, layer: &Layer, hidden: &Tensor, layout: &Layout) -> Result<Tensor> {
-        let (texts, longest, heads, size) =
-            (layout.texts, layout.longest, self.heads, self.head_size);
-        let qkv = layer
-            .qkv
-            .forward(hidden)?
-            .index_select(&layout.gather, 0)?
-            .reshape((texts, longest, 3, heads, size))?;
-        let part = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i, 1)?
-                .squeeze(2)?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (query, key, value) = (part(0)?, part(1)?, part(2)?);
-        let scores =
-            (query.matmul(&key.t()?)? / (size as f64).sqrt())?.broadcast_add(&layout.mask)?;
-        let probabilities = rows::softmax_last_dim(&scores)?;
-        probabilities
-            .matmul(&value)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((texts * longest, heads * size))?
-            .index_select(&layout.scatter, 0)
+    fn attention(&self, layer: &Layer, hidden: &Tensor, lengths: &[usize]) -> Result<Tensor> {
+        let qkv = layer.qkv.forward(hidden)?;
+        let attended = rows::with_values(&qkv, |qkv| {
+            packed_self_attention(qkv, lengths, self.heads, self.head_size)
+        })?
+        .map_err(candle_core::Error::msg)?;
+        Tensor::from_vec(
+            attended,
+            (hidden.dim(0)?, self.heads * self.head_size),
+            &self.device,
+        )
     }
 }
 

@@ -1,12 +1,12 @@
-//! BERT's row-wise operations on the calling thread: layer norm (with the residual sum before
-//! it) and softmax over the last dimension.
+//! BERT's layer norm (with the residual sum before it) on the calling thread, and the tensor
+//! access the hand-written layers share.
 //!
-//! candle's own (`candle_nn::LayerNorm`, `candle_nn::ops::softmax_last_dim`) split their rows
-//! over rayon's global pool. When a computation gets one thread (`model_threads`, as under
-//! `switchboard worker`), that pool has one thread, and every such operation was handed to it
-//! and waited for: two futex wake-ups and two context switches each, ~20 per batch, which made
-//! MiniLM ~1.8× slower on a call's utterances and ~2.3× slower on one sentence (BENCHMARKS.md).
-//! These rows are small (384 values; attention rows of at most 128), so one thread is right.
+//! candle's `candle_nn::LayerNorm` (like its softmax, which attention used before
+//! [`super::attention`]) splits its rows over rayon's global pool. When a computation gets one
+//! thread (`model_threads`, as under `switchboard worker`), that pool has one thread, and every
+//! such operation was handed to it and waited for: two futex wake-ups and two context switches
+//! each, ~20 per batch, which made MiniLM ~1.8× slower on a call's utterances and ~2.3× slower
+//! on one sentence (BENCHMARKS.md). These rows are small (384 values), so one thread is right.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -98,26 +98,6 @@ fn lane_sum(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     lanes.iter().sum::<f32>() + rest
 }
 
-/// Softmax over the last dimension.
-pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
-    let size = *x.dims().last().unwrap_or(&0);
-    let mut values = with_values(x, <[f32]>::to_vec)?;
-    if size > 0 {
-        for row in values.chunks_exact_mut(size) {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for v in row.iter_mut() {
-                *v = (*v - max).exp();
-                sum += *v;
-            }
-            for v in row.iter_mut() {
-                *v /= sum;
-            }
-        }
-    }
-    Tensor::from_vec(values, x.shape(), x.device())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,22 +146,5 @@ mod tests {
         assert_eq!(found.dims(), &[7, size]);
         assert!(largest_difference(&expected, &found) < 1e-4);
         assert!(ours.forward_sum(&x, &x.narrow(0, 0, 3).unwrap()).is_err());
-    }
-
-    #[test]
-    fn softmax_matches_candles_with_masked_entries() {
-        let cpu = Device::Cpu;
-        let mut x = values(2 * 3 * 5 * 5, 5);
-        // Padding is masked with the lowest float, as attention does.
-        x[3] = f32::MIN;
-        x[4] = f32::MIN;
-        let x = Tensor::from_vec(x, (2, 3, 5, 5), &cpu).unwrap();
-        let expected = candle_nn::ops::softmax_last_dim(&x).unwrap();
-        let found = softmax_last_dim(&x).unwrap();
-        assert!(largest_difference(&expected, &found) < 1e-6);
-        assert_eq!(
-            found.flatten_all().unwrap().to_vec1::<f32>().unwrap()[3],
-            0.0
-        );
     }
 }
