@@ -44,7 +44,8 @@ pub enum Command {
     Secrets(SecretsCommand),
     /// Run pipeline workers (transcribe, enrich, analyse, publish) until Ctrl-C.
     Worker {
-        /// Concurrent workers in this process.
+        /// Concurrent workers in this process (speech-to-text runs on at most this many); as many
+        /// slots again run the other stages, which wait mostly on storage and the database.
         #[arg(long, default_value_t = 2)]
         concurrency: usize,
         /// Run the jobs that are due now, then exit.

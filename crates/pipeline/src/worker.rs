@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_store::queue::{self, ClaimedJob, Due};
+use switchboard_store::queue::{self, ClaimedJob, Due, Kinds};
 use switchboard_store::repo::calls;
 use switchboard_store::repo::sms::SMS_JOB;
 use switchboard_store::{Db, Storage, StoreResult, TenantTx};
@@ -26,6 +26,10 @@ pub struct PipelineSettings {
     pub poll: Duration,
     /// Longer recordings fail with `audio_too_long` (setting `MAX_AUDIO_SECONDS`).
     pub max_audio_seconds: f64,
+    /// Jobs that may run beside a dispatcher's speech-to-text workers, of the other kinds only
+    /// (enrich, analyse, publish, caller memory, SMS: they wait mostly on storage and the
+    /// database); `None`: as many as it has workers.
+    pub light_slots: Option<usize>,
 }
 
 impl Default for PipelineSettings {
@@ -34,6 +38,7 @@ impl Default for PipelineSettings {
             lease: Duration::from_secs(900),
             poll: Duration::from_secs(1),
             max_audio_seconds: switchboard_engines::audio::DecodeLimits::default().max_seconds,
+            light_slots: None,
         }
     }
 }
@@ -170,11 +175,18 @@ impl Pipeline {
         Ok(ran)
     }
 
-    /// `concurrency` workers until `shutdown` turns true; each finishes its job in hand first.
-    /// One dispatcher claims as many due jobs as there are idle workers, in one transaction
-    /// (`queue::claim_batch`), so a deep queue of short jobs costs one claim per batch rather
-    /// than one per job, and no claimed job waits for a worker. Jobs are leased to `name`. Jobs
-    /// whose worker died (expired leases) are looked for once per poll interval.
+    /// `concurrency` workers until `shutdown` turns true, and beside them
+    /// [`PipelineSettings::light_slots`] slots for the jobs other than speech-to-text (by default
+    /// as many): those wait mostly on storage and the database, and with only `concurrency`
+    /// slots the cores idled through their waits (BENCHMARKS.md, P2). Speech-to-text, which
+    /// holds a model state of its own, never runs more than `concurrency` at once. Each worker
+    /// finishes its job in hand first.
+    ///
+    /// One dispatcher claims as many due jobs as there are idle slots, in one transaction per
+    /// kind of slot ([`Pipeline::claim_for_slots`]), so a deep queue of short jobs costs one
+    /// claim per batch rather than one per job, and no claimed job waits for a worker. Jobs are
+    /// leased to `name`. Jobs whose worker died (expired leases) are looked for once per poll
+    /// interval.
     pub async fn run_workers(
         self: Arc<Self>,
         name: String,
@@ -182,7 +194,10 @@ impl Pipeline {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let concurrency = concurrency.max(1);
-        let slots = Arc::new(Semaphore::new(concurrency));
+        let slots = concurrency + self.settings.light_slots.unwrap_or(concurrency);
+        let free = Arc::new(Semaphore::new(slots));
+        // Of the free slots, those that may take speech-to-text.
+        let free_for_speech = Arc::new(Semaphore::new(concurrency));
         // A finished stage usually queued the next one: an idle dispatcher looks again at once.
         let finished = Arc::new(Notify::new());
         // Jobs of dead workers (expired leases) are looked for once per poll interval.
@@ -192,7 +207,7 @@ impl Pipeline {
                 break;
             }
             let first = tokio::select! {
-                permit = slots.clone().acquire_owned() => match permit {
+                permit = free.clone().acquire_owned() => match permit {
                     Ok(permit) => permit,
                     Err(_) => break,
                 },
@@ -200,8 +215,15 @@ impl Pipeline {
                 changed = shutdown.changed() => if changed.is_ok() { continue } else { break },
             };
             let mut permits = vec![first];
-            while let Ok(permit) = slots.clone().try_acquire_owned() {
+            while let Ok(permit) = free.clone().try_acquire_owned() {
                 permits.push(permit);
+            }
+            let mut speech = Vec::new();
+            while speech.len() < permits.len() {
+                match free_for_speech.clone().try_acquire_owned() {
+                    Ok(permit) => speech.push(permit),
+                    Err(_) => break,
+                }
             }
             let due = if expired_looked_at.is_none_or(|at| at.elapsed() >= self.settings.poll) {
                 expired_looked_at = Some(tokio::time::Instant::now());
@@ -209,18 +231,24 @@ impl Pipeline {
             } else {
                 Due::Ready
             };
-            let claimed =
-                queue::claim_batch(&self.db, &name, self.settings.lease, permits.len(), due).await;
+            let light = permits.len() - speech.len();
+            let claimed = self.claim_for_slots(&name, speech.len(), light, due).await;
             let idle = match claimed {
                 Ok(jobs) => {
                     let idle = jobs.is_empty();
                     for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
+                        // `claim_for_slots` returns at most `speech.len()` of these.
+                        let speech_permit = if job.kind == Stage::Transcribe.kind() {
+                            speech.pop()
+                        } else {
+                            None
+                        };
                         let (pipeline, finished) = (self.clone(), finished.clone());
                         tokio::spawn(async move {
                             if let Err(err) = pipeline.run_job(job).await {
                                 tracing::error!(error = %err, "the queue is unavailable");
                             }
-                            drop(permit);
+                            drop((permit, speech_permit));
                             finished.notify_one();
                         });
                     }
@@ -231,7 +259,7 @@ impl Pipeline {
                     true
                 }
             };
-            drop(permits);
+            drop((permits, speech));
             if idle {
                 tokio::select! {
                     _ = tokio::time::sleep(self.settings.poll) => {}
@@ -241,8 +269,25 @@ impl Pipeline {
             }
         }
         // Graceful: every worker finishes the job in hand.
-        let _ = slots.acquire_many(concurrency as u32).await;
+        let _ = free.acquire_many(slots as u32).await;
         tracing::info!(worker = %name, "workers stopped");
+    }
+
+    /// One dispatch: up to `light` due jobs other than speech-to-text first, then up to `any`
+    /// due jobs of any kind — so a slot that may take speech-to-text is not spent on a job a
+    /// light slot could take. At most `any` of the jobs are speech-to-text.
+    pub async fn claim_for_slots(
+        &self,
+        worker: &str,
+        any: usize,
+        light: usize,
+        due: Due,
+    ) -> StoreResult<Vec<ClaimedJob>> {
+        let (db, lease) = (&self.db, self.settings.lease);
+        let mut jobs =
+            queue::claim_batch_of(db, worker, lease, light, due, Kinds::ExceptTranscribe).await?;
+        jobs.extend(queue::claim_batch_of(db, worker, lease, any, due, Kinds::Any).await?);
+        Ok(jobs)
     }
 }
 

@@ -8,7 +8,9 @@
 //! all four stages once, speech-to-text replaced by the sample dialogues' scripted transcripts
 //! (what `switchboard samples generate` speaks). Timed: every call is sent back to `transcribed`
 //! with its `enrich` job requeued — what an admin's retry does — and `BENCH_WORKERS` workers
-//! (default 2, the machine's cores) drain enrich → analyse → publish. The time spent inside the
+//! (default 2, the machine's cores) drain enrich → analyse → publish, with as many light slots
+//! beside them as `switchboard worker` has (`BENCH_LIGHT_SLOTS=0`: none, as before they
+//! existed). The time spent inside the
 //! embedding model is measured separately. `BENCH_EMBEDDER=hashed` swaps MiniLM for a bag of
 //! hashed words (no model) to show what the stages cost around the model.
 //!
@@ -264,6 +266,9 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
         }),
         settings: PipelineSettings {
             lease: Duration::from_secs(300),
+            light_slots: std::env::var("BENCH_LIGHT_SLOTS")
+                .ok()
+                .and_then(|v| v.parse().ok()),
             ..PipelineSettings::default()
         },
         messaging: None,
@@ -314,8 +319,9 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
     let embedded = texts.load(Ordering::Relaxed) - texts_before;
 
     let backend = if env.postgres { "PostgreSQL" } else { "SQLite" };
+    let light = pipeline.settings.light_slots.unwrap_or(workers);
     println!(
-        "| {backend} | {} | {count} calls, {workers} workers | enrich + analyse + publish {:.1} calls/s ({:.1} ms/call) | embedding {:.1} s of {:.1} s wall, {embedded} texts ({:.1} per call) | all four stages, scripted speech-to-text: {:.1} calls/s |",
+        "| {backend} | {} | {count} calls, {workers} workers + {light} light slots | enrich + analyse + publish {:.1} calls/s ({:.1} ms/call) | embedding {:.1} s of {:.1} s wall, {embedded} texts ({:.1} per call) | all four stages, scripted speech-to-text: {:.1} calls/s |",
         model.model(),
         count as f64 / timed.as_secs_f64(),
         timed.as_secs_f64() * 1000.0 / count as f64,

@@ -59,6 +59,15 @@ pub enum Due {
     ReadyOrExpired,
 }
 
+/// Which kinds of job a claim takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kinds {
+    Any,
+    /// Every kind but speech-to-text (`transcribe`): a dispatcher's slots beyond its
+    /// speech-to-text workers take only the stages that wait mostly on storage and the database.
+    ExceptTranscribe,
+}
+
 /// Leases the most overdue job of any tenant: a ready job whose time has come, or a running job
 /// whose lease expired (its worker died). `None` when nothing is due.
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> StoreResult<Option<ClaimedJob>> {
@@ -83,6 +92,19 @@ pub async fn claim_batch(
     limit: usize,
     due: Due,
 ) -> StoreResult<Vec<ClaimedJob>> {
+    claim_batch_of(db, worker, lease, limit, due, Kinds::Any).await
+}
+
+/// [`claim_batch`] of the given kinds only. `Kinds::ExceptTranscribe` reads its own partial index
+/// of ready jobs, so a deep backlog of speech-to-text jobs is not scanned past on every claim.
+pub async fn claim_batch_of(
+    db: &Db,
+    worker: &str,
+    lease: Duration,
+    limit: usize,
+    due: Due,
+    kinds: Kinds,
+) -> StoreResult<Vec<ClaimedJob>> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -90,15 +112,20 @@ pub async fn claim_batch(
     let mut tx = db.begin_claim().await?;
     // Ready jobs first, then jobs whose worker died (expired lease); each probe uses its own
     // partial index.
-    let probes: &[&str] = match due {
-        Due::Ready => &["state = 'ready' AND run_at <= $3 ORDER BY run_at"],
-        Due::ReadyOrExpired => &[
-            "state = 'ready' AND run_at <= $3 ORDER BY run_at",
-            "state = 'running' AND lease_until < $3 ORDER BY lease_until",
-        ],
+    // The kind is written as a literal: a partial index is used only for a condition that
+    // matches its own, which a bound parameter does not.
+    let kind = match kinds {
+        Kinds::Any => "",
+        Kinds::ExceptTranscribe => " AND kind <> 'transcribe'",
+    };
+    let ready = format!("state = 'ready'{kind} AND run_at <= $3 ORDER BY run_at");
+    let expired = format!("state = 'running'{kind} AND lease_until < $3 ORDER BY lease_until");
+    let probes = match due {
+        Due::Ready => vec![ready],
+        Due::ReadyOrExpired => vec![ready, expired],
     };
     let mut rows = Vec::new();
-    for due in probes {
+    for due in &probes {
         let wanted = limit - rows.len();
         if wanted == 0 {
             break;

@@ -65,6 +65,7 @@ pub fn pipeline(context: &Context, engines: Arc<Engines>) -> Arc<Pipeline> {
             lease: Duration::from_secs(settings.job_lease_secs.max(1)),
             poll: Duration::from_secs(1),
             max_audio_seconds: settings.max_audio_seconds,
+            light_slots: None,
         },
         messaging: Some(switchboard_pipeline::sms::Messaging::new(
             Arc::new(context.keyring.clone()),
@@ -92,7 +93,7 @@ pub async fn run(context: Context, concurrency: usize, until_idle: bool) -> anyh
     let (stop, stopped) = watch::channel(false);
     let workers = tokio::spawn(pipeline.run_workers(worker_name(), concurrency, stopped));
     println!(
-        "{concurrency} pipeline workers running (model threads per computation: {}); Ctrl-C stops them after their current jobs",
+        "{concurrency} pipeline workers running, and {concurrency} light slots for the stages after speech-to-text (model threads per computation: {}); Ctrl-C stops them after their current jobs",
         switchboard_engines::model_threads::in_force()
             .map_or("all cores".into(), |n| n.to_string())
     );

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use switchboard_store::queue::{self, Due, backoff};
+use switchboard_store::queue::{self, Due, Kinds, backoff};
 
 use crate::harness::TestApp;
 
@@ -263,4 +263,47 @@ async fn failures_back_off_and_the_last_one_parks_the_job_dead_until_an_admin_re
         .unwrap();
     assert_eq!(again.attempts, 1);
     queue::complete(&app.db, &again).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_claim_of_the_light_kinds_never_takes_speech_to_text() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    // A backlog of speech-to-text, the oldest first, and light jobs of both tenants behind it.
+    for call in ["call-1", "call-2", "call-3"] {
+        enqueue(&app, &a.admin_token, "transcribe", call).await;
+    }
+    enqueue(&app, &a.admin_token, "enrich", "call-0").await;
+    enqueue(&app, &b.admin_token, "publish", "call-9").await;
+    let lease = Duration::from_secs(60);
+
+    let light = queue::claim_batch_of(
+        &app.db,
+        "d",
+        lease,
+        10,
+        Due::ReadyOrExpired,
+        Kinds::ExceptTranscribe,
+    )
+    .await
+    .unwrap();
+    let mut kinds: Vec<&str> = light.iter().map(|j| j.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["enrich", "publish"]);
+    assert!(
+        queue::claim_batch_of(&app.db, "d", lease, 10, Due::Ready, Kinds::ExceptTranscribe)
+            .await
+            .unwrap()
+            .is_empty(),
+        "only speech-to-text is left"
+    );
+    let any = queue::claim_batch_of(&app.db, "d", lease, 10, Due::Ready, Kinds::Any)
+        .await
+        .unwrap();
+    assert_eq!(any.len(), 3);
+    assert!(any.iter().all(|j| j.kind == "transcribe"));
+    for job in light.iter().chain(&any) {
+        assert!(queue::complete(&app.db, job).await.unwrap());
+    }
 }

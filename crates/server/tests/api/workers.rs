@@ -153,3 +153,47 @@ async fn the_dispatcher_takes_over_the_job_of_a_worker_that_died() {
         .expect("the workers stopped")
         .unwrap();
 }
+
+#[tokio::test]
+async fn light_slots_take_the_other_stages_and_speech_to_text_stays_within_the_workers() {
+    use switchboard_store::queue::{self, Due};
+    let app = TestApp::new().await;
+    let tenant = app.tenant("disp-slots").await;
+    let scope = app.scope(&tenant.admin_token).await;
+    let mut tx = app.db.write(&scope).await.unwrap();
+    for call in ["call-b", "call-c", "call-d"] {
+        queue::enqueue(&mut tx, "transcribe", call).await.unwrap();
+    }
+    queue::enqueue(&mut tx, "enrich", "call-a").await.unwrap();
+    tx.commit().await.unwrap();
+    let pipeline = pipeline(&app, "/nonexistent/ggml.bin".into(), None);
+    let kinds = |jobs: &[queue::ClaimedJob]| {
+        let mut kinds: Vec<String> = jobs.iter().map(|j| j.kind.clone()).collect();
+        kinds.sort();
+        kinds
+    };
+
+    // One worker's slot and three light ones: the light job goes to a light slot, and of the
+    // three speech-to-text jobs only one is taken, by the worker's slot.
+    let first = pipeline
+        .claim_for_slots("d", 1, 3, Due::Ready)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&first), ["enrich", "transcribe"]);
+    // Light slots alone take no speech-to-text.
+    assert!(
+        pipeline
+            .claim_for_slots("d", 0, 2, Due::ReadyOrExpired)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let second = pipeline
+        .claim_for_slots("d", 2, 0, Due::Ready)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&second), ["transcribe", "transcribe"]);
+    for job in first.iter().chain(&second) {
+        assert!(queue::complete(&app.db, job).await.unwrap());
+    }
+}
