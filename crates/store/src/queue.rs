@@ -9,7 +9,7 @@ use sqlx::Row;
 use switchboard_core::{Role, TenantId};
 
 use crate::clock::now_ms;
-use crate::db::Backend;
+use crate::db::{Backend, values_sql};
 use crate::repo::new_id;
 use crate::repo::tenants;
 use crate::scope::{Actor, TenantAdmin, TenantScope};
@@ -309,6 +309,45 @@ pub async fn requeue(tx: &mut TenantTx, kind: &str, call_id: &str) -> StoreResul
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Calls per statement in [`requeue_many`] (11 values each, well within both backends' limits).
+const REQUEUE_CHUNK: usize = 500;
+
+/// [`requeue`] for many calls in one statement per 500: queues `kind` for each call that has no
+/// such job, and again with fresh attempts for each whose job is done or dead; a job queued or
+/// running now is left alone. For bulk producers (re-analysis of a tenant's calls), where one
+/// statement per call was two to four round trips each.
+pub async fn requeue_many(tx: &mut TenantTx, kind: &str, call_ids: &[String]) -> StoreResult<()> {
+    let tenant = tx.tenant().clone();
+    let now = now_ms();
+    for chunk in call_ids.chunks(REQUEUE_CHUNK) {
+        let sql = values_sql(
+            tx.backend(),
+            "INSERT INTO jobs (tenant_id, id, kind, call_id, state, attempts, max_attempts, run_at, lease_until, created_at, updated_at) ",
+            chunk.len(),
+            11,
+        ) + " ON CONFLICT (tenant_id, kind, call_id) DO UPDATE SET state = 'ready', attempts = 0, \
+              run_at = excluded.run_at, last_error = NULL, lease_owner = NULL, lease_until = 0, \
+              updated_at = excluded.updated_at WHERE jobs.state IN ('done', 'dead')";
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for call_id in chunk {
+            query = query
+                .bind(tenant.as_str())
+                .bind(new_id())
+                .bind(kind)
+                .bind(call_id)
+                .bind("ready")
+                .bind(0i64)
+                .bind(DEFAULT_MAX_ATTEMPTS)
+                .bind(now)
+                .bind(0i64)
+                .bind(now)
+                .bind(now);
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

@@ -23,6 +23,7 @@ mod platform;
 mod postgres;
 mod provider_sim;
 mod queue;
+mod reanalyse;
 mod receptionist;
 mod redaction;
 mod secrets;

@@ -155,6 +155,14 @@ pub(crate) fn values_sql(backend: Backend, insert: &str, rows: usize, columns: u
     sql
 }
 
+/// `$first, …`: `count` placeholders for an `IN (…)` list after the statement's own `$n`
+/// (numbered on both backends: SQLite's `?` would not count the `$n` before it as sqlx binds
+/// them; the name-by-name lookup `values_sql` avoids is negligible for a few hundred).
+pub(crate) fn list_sql(first: usize, count: usize) -> String {
+    let placeholders: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    placeholders.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

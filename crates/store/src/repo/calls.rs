@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::AnyQuery;
+use crate::db::{AnyQuery, list_sql};
 use crate::{StoreError, StoreResult, TenantTx};
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -386,6 +386,68 @@ pub async fn ids_with_status(
     rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
 }
 
+/// Calls per statement in the bulk functions below.
+const BULK_CHUNK: usize = 500;
+
+/// Where each of `ids` stands, for a bulk action (re-analysis): `(id, status, failure stage)`
+/// of those that exist, in no particular order.
+pub async fn states(
+    tx: &mut TenantTx,
+    ids: &[String],
+) -> StoreResult<Vec<(String, String, Option<String>)>> {
+    let tenant = tx.tenant().clone();
+    let mut states = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BULK_CHUNK) {
+        let sql = format!(
+            "SELECT id, status, failure_stage FROM calls WHERE tenant_id = $1 AND id IN ({})",
+            list_sql(2, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(tx.conn()).await? {
+            states.push((
+                row.try_get("id")?,
+                row.try_get("status")?,
+                row.try_get("failure_stage")?,
+            ));
+        }
+    }
+    Ok(states)
+}
+
+/// Sends existing calls back to `status` for a new result version (re-analysis): each call's
+/// result version goes up by one and any earlier failure is cleared, in one statement per 500.
+pub async fn send_back_for_new_version(
+    tx: &mut TenantTx,
+    ids: &[String],
+    status: &str,
+) -> StoreResult<()> {
+    let tenant = tx.tenant().clone();
+    let now = crate::clock::now_ms();
+    for chunk in ids.chunks(BULK_CHUNK) {
+        let sql = format!(
+            "UPDATE calls SET result_version = result_version + 1, status = $1, failure_stage = NULL, \
+             failure_reason = NULL, failure_attempts = NULL, updated_at = $2 \
+             WHERE tenant_id = $3 AND id IN ({})",
+            list_sql(4, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(status)
+            .bind(now)
+            .bind(tenant.as_str());
+        for id in chunk {
+            query = query.bind(id);
+        }
+        let done = query.execute(tx.conn()).await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::NotFound("call"));
+        }
+    }
+    Ok(())
+}
+
 /// Moves a call to `status` (a pipeline stage finished), clearing any earlier failure.
 pub async fn set_status(tx: &mut TenantTx, id: &str, status: &str) -> StoreResult<()> {
     let tenant = tx.tenant().clone();
@@ -427,20 +489,4 @@ pub async fn set_failed(
     .execute(tx.conn())
     .await?;
     Ok(())
-}
-
-/// Starts a new result version (a re-analysis); returns it.
-pub async fn bump_result_version(tx: &mut TenantTx, id: &str) -> StoreResult<i64> {
-    let tenant = tx.tenant().clone();
-    let row = sqlx::query(
-        "UPDATE calls SET result_version = result_version + 1, updated_at = $1 \
-         WHERE tenant_id = $2 AND id = $3 RETURNING result_version",
-    )
-    .bind(crate::clock::now_ms())
-    .bind(tenant.as_str())
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(StoreError::NotFound("call"))?;
-    Ok(row.try_get("result_version")?)
 }
