@@ -293,61 +293,51 @@ pub async fn fail_in(
 /// re-analysis, or an admin's retry of a failed call). A job that is queued or running now is
 /// left alone. Returns whether the job is (now) waiting to run.
 pub async fn requeue(tx: &mut TenantTx, kind: &str, call_id: &str) -> StoreResult<bool> {
-    if enqueue(tx, kind, call_id).await? {
-        return Ok(true);
-    }
-    let tenant = tx.tenant().clone();
-    let now = now_ms();
-    let done = sqlx::query(
-        "UPDATE jobs SET state = 'ready', attempts = 0, run_at = $1, last_error = NULL, lease_owner = NULL, \
-         lease_until = 0, updated_at = $1 WHERE tenant_id = $2 AND kind = $3 AND call_id = $4 AND state IN ('done', 'dead')",
-    )
-    .bind(now)
-    .bind(tenant.as_str())
-    .bind(kind)
-    .bind(call_id)
-    .execute(tx.conn())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(requeue_rows(tx, kind, &[call_id]).await? == 1)
 }
 
 /// Calls per statement in [`requeue_many`] (11 values each, well within both backends' limits).
 const REQUEUE_CHUNK: usize = 500;
 
-/// [`requeue`] for many calls in one statement per 500: queues `kind` for each call that has no
-/// such job, and again with fresh attempts for each whose job is done or dead; a job queued or
-/// running now is left alone. For bulk producers (re-analysis of a tenant's calls), where one
-/// statement per call was two to four round trips each.
+/// [`requeue`] for many calls in one statement per 500. For bulk producers (re-analysis of a
+/// tenant's calls), where one statement per call was two round trips each.
 pub async fn requeue_many(tx: &mut TenantTx, kind: &str, call_ids: &[String]) -> StoreResult<()> {
-    let tenant = tx.tenant().clone();
-    let now = now_ms();
     for chunk in call_ids.chunks(REQUEUE_CHUNK) {
-        let sql = values_sql(
-            tx.backend(),
-            "INSERT INTO jobs (tenant_id, id, kind, call_id, state, attempts, max_attempts, run_at, lease_until, created_at, updated_at) ",
-            chunk.len(),
-            11,
-        ) + " ON CONFLICT (tenant_id, kind, call_id) DO UPDATE SET state = 'ready', attempts = 0, \
-              run_at = excluded.run_at, last_error = NULL, lease_owner = NULL, lease_until = 0, \
-              updated_at = excluded.updated_at WHERE jobs.state IN ('done', 'dead')";
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for call_id in chunk {
-            query = query
-                .bind(tenant.as_str())
-                .bind(new_id())
-                .bind(kind)
-                .bind(call_id)
-                .bind("ready")
-                .bind(0i64)
-                .bind(DEFAULT_MAX_ATTEMPTS)
-                .bind(now)
-                .bind(0i64)
-                .bind(now)
-                .bind(now);
-        }
-        query.execute(tx.conn()).await?;
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        requeue_rows(tx, kind, &chunk).await?;
     }
     Ok(())
+}
+
+/// One upsert: a new job for each call that has none, fresh attempts for each whose job is done
+/// or dead, nothing for a job queued or running. Returns how many jobs now wait to run.
+async fn requeue_rows(tx: &mut TenantTx, kind: &str, call_ids: &[&str]) -> StoreResult<u64> {
+    let tenant = tx.tenant().clone();
+    let now = now_ms();
+    let sql = values_sql(
+        tx.backend(),
+        "INSERT INTO jobs (tenant_id, id, kind, call_id, state, attempts, max_attempts, run_at, lease_until, created_at, updated_at) ",
+        call_ids.len(),
+        11,
+    ) + " ON CONFLICT (tenant_id, kind, call_id) DO UPDATE SET state = 'ready', attempts = 0, \
+          run_at = excluded.run_at, last_error = NULL, lease_owner = NULL, lease_until = 0, \
+          updated_at = excluded.updated_at WHERE jobs.state IN ('done', 'dead')";
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for call_id in call_ids {
+        query = query
+            .bind(tenant.as_str())
+            .bind(new_id())
+            .bind(kind)
+            .bind(*call_id)
+            .bind("ready")
+            .bind(0i64)
+            .bind(DEFAULT_MAX_ATTEMPTS)
+            .bind(now)
+            .bind(0i64)
+            .bind(now)
+            .bind(now);
+    }
+    Ok(query.execute(tx.conn()).await?.rows_affected())
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

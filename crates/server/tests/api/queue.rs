@@ -307,3 +307,48 @@ async fn a_claim_of_the_light_kinds_never_takes_speech_to_text() {
         assert!(queue::complete(&app.db, job).await.unwrap());
     }
 }
+
+#[tokio::test]
+async fn a_requeue_starts_a_new_done_or_dead_job_afresh_and_leaves_a_waiting_or_running_one() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let scope = app.scope(&a.admin_token).await;
+    let requeue = |call: &'static str| {
+        let (db, scope) = (app.db.clone(), scope.clone());
+        async move {
+            let mut tx = db.write(&scope).await.unwrap();
+            let waiting = queue::requeue(&mut tx, "analyse", call).await.unwrap();
+            tx.commit().await.unwrap();
+            waiting
+        }
+    };
+    let lease = Duration::from_secs(60);
+    assert!(requeue("call-1").await, "a new job");
+    assert!(!requeue("call-1").await, "already waiting");
+    let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
+    assert!(!requeue("call-1").await, "running: left to its worker");
+    assert!(
+        queue::complete(&app.db, &job).await.unwrap(),
+        "still its lease"
+    );
+    assert!(requeue("call-1").await, "done: queued again");
+    let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 1, "fresh attempts");
+    let dead = queue::fail(&app.db, &job, "boom", Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(!dead, "retried");
+    let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 2);
+    let mut tx = app.db.write(&scope).await.unwrap();
+    assert!(
+        queue::fail_in(&mut tx, &job, "bad", Duration::ZERO, true)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert!(requeue("call-1").await, "dead: queued again");
+    let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 1, "fresh attempts after dead");
+    assert!(queue::complete(&app.db, &job).await.unwrap());
+}
