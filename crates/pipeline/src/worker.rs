@@ -286,7 +286,15 @@ impl Pipeline {
         let (db, lease) = (&self.db, self.settings.lease);
         let mut jobs =
             queue::claim_batch_of(db, worker, lease, light, due, Kinds::ExceptTranscribe).await?;
-        jobs.extend(queue::claim_batch_of(db, worker, lease, any, due, Kinds::Any).await?);
+        match queue::claim_batch_of(db, worker, lease, any, due, Kinds::Any).await {
+            Ok(more) => jobs.extend(more),
+            // The light jobs are leased already: run them rather than leave them to wait out
+            // their lease.
+            Err(err) if !jobs.is_empty() => {
+                tracing::error!(worker, error = %err, "the queue is unavailable");
+            }
+            Err(err) => return Err(err),
+        }
         Ok(jobs)
     }
 }
