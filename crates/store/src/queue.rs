@@ -10,6 +10,7 @@ use switchboard_core::{Role, TenantId};
 
 use crate::clock::now_ms;
 use crate::db::{Backend, values_sql};
+use crate::ingest::FIRST_JOB;
 use crate::repo::new_id;
 use crate::repo::tenants;
 use crate::scope::{Actor, TenantAdmin, TenantScope};
@@ -114,9 +115,10 @@ pub async fn claim_batch_of(
     // partial index.
     // The kind is written as a literal: a partial index is used only for a condition that
     // matches its own, which a bound parameter does not.
+    // (`FIRST_JOB` is a constant of ours; migration 0013's index names the same kind.)
     let kind = match kinds {
-        Kinds::Any => "",
-        Kinds::ExceptTranscribe => " AND kind <> 'transcribe'",
+        Kinds::Any => String::new(),
+        Kinds::ExceptTranscribe => format!(" AND kind <> '{FIRST_JOB}'"),
     };
     let ready = format!("state = 'ready'{kind} AND run_at <= $3 ORDER BY run_at");
     let expired = format!("state = 'running'{kind} AND lease_until < $3 ORDER BY lease_until");
