@@ -304,8 +304,12 @@ const REQUEUE_CHUNK: usize = 500;
 /// [`requeue`] for many calls in one statement per 500. For bulk producers (re-analysis of a
 /// tenant's calls), where one statement per call was two round trips each.
 pub async fn requeue_many(tx: &mut TenantTx, kind: &str, call_ids: &[String]) -> StoreResult<()> {
+    // A call named twice would be two rows of one upsert, which PostgreSQL refuses ("cannot
+    // affect row a second time").
+    let mut seen = std::collections::HashSet::new();
+    let call_ids: Vec<&String> = call_ids.iter().filter(|id| seen.insert(*id)).collect();
     for chunk in call_ids.chunks(REQUEUE_CHUNK) {
-        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let chunk: Vec<&str> = chunk.iter().map(|id| id.as_str()).collect();
         requeue_rows(tx, kind, &chunk).await?;
     }
     Ok(())

@@ -351,4 +351,18 @@ async fn a_requeue_starts_a_new_done_or_dead_job_afresh_and_leaves_a_waiting_or_
     let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
     assert_eq!(job.attempts, 1, "fresh attempts after dead");
     assert!(queue::complete(&app.db, &job).await.unwrap());
+
+    // In bulk, a call named twice is one job.
+    let mut tx = app.db.write(&scope).await.unwrap();
+    let twice = vec!["call-1".to_owned(), "call-1".to_owned()];
+    queue::requeue_many(&mut tx, "analyse", &twice)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let job = queue::claim(&app.db, "w", lease).await.unwrap().unwrap();
+    assert!(
+        queue::claim(&app.db, "w", lease).await.unwrap().is_none(),
+        "one job"
+    );
+    assert!(queue::complete(&app.db, &job).await.unwrap());
 }
