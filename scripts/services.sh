@@ -57,9 +57,6 @@ BEGIN
   -- The test harness drops each test's database WITH (FORCE) as the owner, which must be
   -- allowed to end the app role's leftover connections; without it every database was kept.
   GRANT pg_signal_backend TO switchboard_owner;
-  -- The test harness drops each test's database WITH (FORCE) as the owner, which must be
-  -- allowed to end the app role's leftover connections; without it every database was kept.
-  GRANT pg_signal_backend TO switchboard_owner;
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'switchboard_app') THEN
     CREATE ROLE switchboard_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '$APP_PASSWORD';
   END IF;

@@ -212,7 +212,9 @@ pub(crate) async fn remember(pipeline: &Pipeline, job: &ClaimedJob) -> Result<()
     Ok(())
 }
 
+/// Ends a job that had nothing to write, in a transaction shared with the jobs ending beside it.
 async fn finish(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), StageError> {
-    switchboard_store::queue::complete(&pipeline.db, job).await?;
+    let end = switchboard_store::queue::Completion(job.clone());
+    pipeline.ends.commit(std::sync::Arc::new(end)).await?;
     Ok(())
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::queue::{self, ClaimedJob, Due, Kinds};
 use switchboard_store::repo::calls;
 use switchboard_store::repo::sms::SMS_JOB;
@@ -50,6 +51,9 @@ pub struct Pipeline {
     pub settings: PipelineSettings,
     /// Sends SMS follow-ups; `None` on a worker that cannot (its `sms` jobs fail with that reason).
     pub messaging: Option<crate::sms::Messaging>,
+    /// Commits the ends of stages that finish together in one transaction per tenant
+    /// (`GroupCommit::new(db)` of the same database).
+    pub ends: GroupCommit,
 }
 
 /// What one look at the queue did.

@@ -33,6 +33,7 @@ use switchboard_engines::asr::{AsrError, EngineInfo, SpeechToText, Transcript, U
 use switchboard_engines::audio::DecodedAudio;
 use switchboard_engines::embeddings::{EmbedError, Embedder};
 use switchboard_pipeline::{Engines, LazyEngine, Pipeline, PipelineSettings};
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::ingest::{self, NewRecording};
 use switchboard_store::repo::calls;
 use switchboard_store::{TenantScope, queue};
@@ -272,6 +273,7 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
             ..PipelineSettings::default()
         },
         messaging: None,
+        ends: GroupCommit::new(env.db.clone()),
     });
 
     let mut call_ids: Vec<(usize, String)> = Vec::new();

@@ -1,15 +1,17 @@
 //! Benchmark P6: queue throughput with empty jobs — enqueue (one transaction each), then claim +
 //! complete by 8 concurrent workers, each claim its own transaction; then the same jobs again
 //! claimed by one dispatcher for its 8 slots (as `switchboard worker` does: whenever slots are
-//! free, one transaction claims that many), each completed in its own transaction. Last, all
-//! three at once, as a busy system runs them: 8 producers enqueue (one transaction per job, as
-//! concurrent uploads do) while the dispatcher claims and completes; timed until every job is
-//! done. Then a bulk producer's enqueue (re-analysis: `queue::requeue_many`, one transaction per
-//! tenant).
+//! free, one transaction claims that many), each completed in its own transaction, then with
+//! a group commit (as the pipeline's stages end: the ends waiting together share one transaction
+//! per tenant). Then all three at once, as a busy system runs them: 8 producers enqueue (one
+//! transaction per job, as concurrent uploads do) while the dispatcher claims and completes;
+//! timed until every job is done. Last, a bulk producer's enqueue (re-analysis:
+//! `queue::requeue_many`, one transaction per tenant) and the dispatcher draining it.
 //!
 //!   cargo bench -p switchboard-server --bench queue                     # SQLite
 //!   eval "$(bash scripts/services.sh)"
 //!   BENCH_BACKEND=postgres cargo bench -p switchboard-server --bench queue
+//!   BENCH_SLOTS=32 …                     # workers, producers and dispatcher slots (default 8)
 
 mod support;
 
@@ -17,11 +19,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::{Db, TenantScope, queue};
 use tokio::sync::Semaphore;
 
 const JOBS: usize = 5_000;
-const WORKERS: usize = 8;
+/// Workers and dispatcher slots; `BENCH_SLOTS` overrides (the queue is bound by round-trip
+/// latency on two cores, so its throughput grows with the jobs in flight).
+fn workers() -> usize {
+    *WORKERS_SET
+}
+
+static WORKERS_SET: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+    std::env::var("BENCH_SLOTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+});
 
 /// `JOBS` jobs of `kind` spread over the tenants, one transaction each (as ingest enqueues).
 async fn enqueue_all(db: &Db, scopes: &[TenantScope], kind: &str) {
@@ -38,11 +52,13 @@ async fn enqueue_range(db: &Db, scopes: &[TenantScope], kind: &str, jobs: Vec<us
     }
 }
 
-/// As `run_workers` dispatches: `WORKERS` slots; whenever some are free, one transaction claims
-/// that many due jobs, and each is completed in its own transaction on its slot. Runs until
-/// `until` jobs are done; an empty claim waits a millisecond (producers may still be enqueueing).
-async fn dispatch(db: &Db, until: usize) {
-    let slots = Arc::new(Semaphore::new(WORKERS));
+/// As `run_workers` dispatches: `workers()` slots; whenever some are free, one transaction claims
+/// that many due jobs, and each is completed on its slot: in its own transaction, or with
+/// `group` in one shared with the other ends waiting at that moment (as the pipeline's stages
+/// end). Runs until `until` jobs are done; an empty claim waits a millisecond (producers may
+/// still be enqueueing).
+async fn dispatch(db: &Db, until: usize, group: Option<Arc<GroupCommit>>) {
+    let slots = Arc::new(Semaphore::new(workers()));
     let completed = Arc::new(AtomicUsize::new(0));
     while completed.load(Ordering::Relaxed) < until {
         let mut permits = vec![slots.clone().acquire_owned().await.unwrap()];
@@ -64,15 +80,19 @@ async fn dispatch(db: &Db, until: usize) {
             continue;
         }
         for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
-            let (db, completed) = (db.clone(), completed.clone());
+            let (db, completed, group) = (db.clone(), completed.clone(), group.clone());
             tokio::spawn(async move {
-                assert!(queue::complete(&db, &job).await.unwrap());
+                let done = match group {
+                    Some(group) => group.commit(Arc::new(queue::Completion(job))).await,
+                    None => queue::complete(&db, &job).await,
+                };
+                assert!(done.unwrap());
                 completed.fetch_add(1, Ordering::Relaxed);
                 drop(permit);
             });
         }
     }
-    let _ = slots.acquire_many(WORKERS as u32).await.unwrap();
+    let _ = slots.acquire_many(workers() as u32).await.unwrap();
 }
 
 #[tokio::main]
@@ -88,12 +108,12 @@ async fn main() {
     enqueue_all(&db, &scopes, "noop").await;
     let enqueue = started.elapsed();
 
-    // One claim transaction per job, 8 workers.
+    // One claim transaction per job, one per worker.
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..WORKERS {
+    let mut handles = Vec::new();
+    for w in 0..workers() {
         let db = db.clone();
-        workers.push(tokio::spawn(async move {
+        handles.push(tokio::spawn(async move {
             let name = format!("w{w}");
             let mut done = 0;
             while let Some(job) = queue::claim(&db, &name, Duration::from_secs(60))
@@ -107,34 +127,42 @@ async fn main() {
         }));
     }
     let mut completed = 0;
-    for worker in workers {
+    for worker in handles {
         completed += worker.await.unwrap();
     }
     let drain = started.elapsed();
     assert_eq!(completed, JOBS);
 
     // As `switchboard worker` runs them: one dispatcher claims for its idle workers in one
-    // transaction, each job completes in its own (as a stage's result commits with it).
-    enqueue_all(&db, &scopes, "noop-2").await;
-    let started = Instant::now();
-    dispatch(&db, JOBS).await;
-    let batched = started.elapsed();
+    // transaction; each job completes in its own transaction, then (as the pipeline's stages
+    // end) in group commits.
+    let group = Arc::new(GroupCommit::new(db.clone()));
+    let mut dispatched = Vec::new();
+    for (kind, group) in [("noop-2", None), ("noop-3", Some(group.clone()))] {
+        enqueue_all(&db, &scopes, kind).await;
+        let started = Instant::now();
+        dispatch(&db, JOBS, group).await;
+        dispatched.push(started.elapsed());
+    }
 
-    // Everything at once: 8 producers and the dispatcher.
-    let started = Instant::now();
-    let mut producers = Vec::new();
-    for p in 0..WORKERS {
-        let (db, scopes) = (db.clone(), scopes.clone());
-        let share = (0..JOBS).filter(|i| i % WORKERS == p).collect();
-        producers.push(tokio::spawn(async move {
-            enqueue_range(&db, &scopes, "noop-3", share).await
-        }));
+    // Everything at once: 8 producers and the dispatcher, without and with group commits.
+    let mut concurrent = Vec::new();
+    for (kind, group) in [("noop-4", None), ("noop-5", Some(group.clone()))] {
+        let started = Instant::now();
+        let mut producers = Vec::new();
+        for p in 0..workers() {
+            let (db, scopes) = (db.clone(), scopes.clone());
+            let share = (0..JOBS).filter(|i| i % workers() == p).collect();
+            producers.push(tokio::spawn(async move {
+                enqueue_range(&db, &scopes, kind, share).await
+            }));
+        }
+        dispatch(&db, JOBS, group).await;
+        for producer in producers {
+            producer.await.unwrap();
+        }
+        concurrent.push(started.elapsed());
     }
-    dispatch(&db, JOBS).await;
-    for producer in producers {
-        producer.await.unwrap();
-    }
-    let concurrent = started.elapsed();
 
     // A bulk producer (re-analysis): each tenant's share in one transaction, 500 jobs per
     // statement (`queue::requeue_many`).
@@ -145,20 +173,29 @@ async fn main() {
             .map(|i| format!("call-{i}"))
             .collect();
         let mut tx = db.write(scope).await.unwrap();
-        queue::requeue_many(&mut tx, "noop-4", &ids).await.unwrap();
+        queue::requeue_many(&mut tx, "noop-6", &ids).await.unwrap();
         tx.commit().await.unwrap();
     }
     let bulk = started.elapsed();
-    dispatch(&db, JOBS).await;
+    let started = Instant::now();
+    dispatch(&db, JOBS, Some(group.clone())).await;
+    let bulk_drain = started.elapsed();
 
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
+    let ends = group.committed();
+    let rate = |took: Duration| format!("{:.0}", JOBS as f64 / took.as_secs_f64());
     println!(
-        "| {backend} | {JOBS} jobs, 4 tenants | enqueue {:.0} jobs/s | claim + complete ({WORKERS} workers) {:.0} jobs/s | end to end {:.0} jobs/s | dispatcher ({WORKERS} slots): batched claims + complete {:.0} jobs/s | {WORKERS} producers + dispatcher at once {:.0} jobs/s | bulk enqueue (one transaction per tenant) {:.0} jobs/s |",
-        JOBS as f64 / enqueue.as_secs_f64(),
-        JOBS as f64 / drain.as_secs_f64(),
-        JOBS as f64 / (enqueue + drain).as_secs_f64(),
-        JOBS as f64 / batched.as_secs_f64(),
-        JOBS as f64 / concurrent.as_secs_f64(),
-        JOBS as f64 / bulk.as_secs_f64()
+        "| {backend} | {JOBS} jobs, 4 tenants, {} workers / slots | enqueue {} jobs/s | claim + complete {} jobs/s | end to end {} jobs/s | dispatcher: batched claims + complete {} jobs/s, + group commit {} jobs/s | producers + dispatcher at once {} jobs/s, + group commit {} jobs/s | bulk enqueue (one transaction per tenant) {} jobs/s, drained + group commit {} jobs/s | {:.1} ends per group transaction |",
+        workers(),
+        rate(enqueue),
+        rate(drain),
+        rate(enqueue + drain),
+        rate(dispatched[0]),
+        rate(dispatched[1]),
+        rate(concurrent[0]),
+        rate(concurrent[1]),
+        rate(bulk),
+        rate(bulk + bulk_drain),
+        ends.works as f64 / ends.transactions as f64,
     );
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod group_commit;
 pub mod ingest;
 pub mod objects;
 pub mod onboarding;

@@ -12,9 +12,8 @@ use crate::clock::now_ms;
 use crate::db::{Backend, values_sql};
 use crate::ingest::FIRST_JOB;
 use crate::repo::new_id;
-use crate::repo::tenants;
 use crate::scope::{Actor, TenantAdmin, TenantScope};
-use crate::{Db, StoreError, StoreResult, TenantTx};
+use crate::{Db, StorageMode, StoreError, StoreResult, TenantTx};
 
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 
@@ -68,6 +67,12 @@ pub enum Kinds {
     /// speech-to-text workers take only the stages that wait mostly on storage and the database.
     ExceptTranscribe,
 }
+
+/// A claimed job's tenant's storage mode (its scope needs it), read in the claiming statement
+/// itself: looking each tenant up afterwards cost the claim a round trip per tenant, and on
+/// PostgreSQL the one dispatcher's claims bound how fast jobs are handed out (BENCHMARKS.md, P6).
+const STORAGE_MODE: &str =
+    "(SELECT storage_mode FROM tenants WHERE tenants.id = jobs.tenant_id) AS storage_mode";
 
 /// Leases the most overdue job of any tenant: a ready job whose time has come, or a running job
 /// whose lease expired (its worker died). `None` when nothing is due.
@@ -146,12 +151,12 @@ pub async fn claim_batch_of(
                 "WITH picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs WHERE {due} LIMIT {wanted} FOR UPDATE SKIP LOCKED) \
                  UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
                  FROM picked WHERE jobs.tenant_id = picked.tenant_id AND jobs.id = picked.id \
-                 RETURNING jobs.tenant_id, jobs.id, jobs.kind, jobs.call_id, jobs.attempts, jobs.max_attempts"
+                 RETURNING jobs.tenant_id, jobs.id, jobs.kind, jobs.call_id, jobs.attempts, jobs.max_attempts, {STORAGE_MODE}"
             ),
             Backend::Sqlite => format!(
                 "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
                  WHERE rowid IN (SELECT rowid FROM jobs WHERE {due} LIMIT {wanted}) \
-                 RETURNING tenant_id, id, kind, call_id, attempts, max_attempts"
+                 RETURNING tenant_id, id, kind, call_id, attempts, max_attempts, {STORAGE_MODE}"
             ),
         };
         let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -171,20 +176,12 @@ pub async fn claim_batch_of(
         rows.extend(claimed);
     }
     let mut jobs = Vec::with_capacity(rows.len());
-    let mut modes = std::collections::HashMap::new();
     for row in rows {
         let tenant: String = row.try_get("tenant_id")?;
         let tenant = TenantId::parse(&tenant).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let storage_mode = match modes.get(&tenant) {
-            Some(mode) => *mode,
-            None => {
-                let record = tenants::get_with(tx.conn(), &tenant)
-                    .await?
-                    .ok_or(StoreError::NotFound("tenant"))?;
-                modes.insert(tenant.clone(), record.storage_mode);
-                record.storage_mode
-            }
-        };
+        let storage_mode: Option<String> = row.try_get("storage_mode")?;
+        let storage_mode =
+            StorageMode::parse(&storage_mode.ok_or(StoreError::NotFound("tenant"))?)?;
         jobs.push(ClaimedJob {
             scope: TenantScope::new(
                 tenant,
@@ -233,6 +230,23 @@ pub async fn complete_in(tx: &mut TenantTx, job: &ClaimedJob) -> StoreResult<boo
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A job's end with nothing else to write, for a [`GroupCommit`](crate::group_commit::GroupCommit):
+/// [`complete_in`] a transaction shared with other jobs' ends.
+pub struct Completion(pub ClaimedJob);
+
+impl crate::group_commit::TxWork for Completion {
+    fn scope(&self) -> &TenantScope {
+        &self.0.scope
+    }
+
+    fn apply<'a>(
+        &'a self,
+        tx: &'a mut TenantTx,
+    ) -> futures::future::BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(complete_in(tx, &self.0))
+    }
 }
 
 fn check_tenant(tx: &TenantTx, job: &ClaimedJob) -> StoreResult<()> {

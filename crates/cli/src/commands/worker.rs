@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use switchboard_engines::VaderSentiment;
 use switchboard_pipeline::{Engines, LazyEngine, Pipeline, PipelineSettings};
+use switchboard_store::group_commit::GroupCommit;
 use tokio::sync::watch;
 
 use crate::context::Context;
@@ -72,6 +73,7 @@ pub fn pipeline(context: &Context, engines: Arc<Engines>) -> Arc<Pipeline> {
             settings.platform_twilio(),
             &settings.twilio_api_url,
         )),
+        ends: GroupCommit::new(context.db.clone()),
     })
 }
 

@@ -7,14 +7,18 @@ mod enrich;
 mod publish;
 mod transcribe;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_core::Area;
+use switchboard_store::group_commit::TxWork;
 use switchboard_store::queue::{self, ClaimedJob};
 use switchboard_store::repo::calls::{self, Call};
 use switchboard_store::repo::results::{self, CallResultRow, QaResultRow};
-use switchboard_store::{StoreError, TenantObjects};
+use switchboard_store::{StoreError, StoreResult, TenantObjects, TenantScope, TenantTx};
 
 use crate::config::{AiConfig, QaConfig};
 use crate::stage::Stage;
@@ -193,7 +197,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|_| Err(StageError::retry("the engine stopped unexpectedly")))
 }
 
-/// Ends the stage: the call's new state, the next stage's job, this job done — one transaction.
+/// Ends the stage: the call's new state, the next stage's job, this job done — one transaction,
+/// shared with the other jobs of the tenant ending at the same moment
+/// ([`GroupCommit`](switchboard_store::group_commit::GroupCommit)).
 /// `Ok(false)`: the lease was lost to another worker, and nothing was changed.
 pub(crate) async fn finish(
     pipeline: &Pipeline,
@@ -201,17 +207,41 @@ pub(crate) async fn finish(
     stage: Stage,
     published: Option<(CallResultRow, Vec<QaResultRow>)>,
 ) -> Result<bool, StageError> {
-    let mut tx = pipeline.db.write(&job.scope).await?;
-    if !queue::complete_in(&mut tx, job).await? {
-        return Ok(false);
+    let end = StageEnd {
+        job: job.clone(),
+        stage,
+        published,
+    };
+    Ok(pipeline.ends.commit(Arc::new(end)).await?)
+}
+
+/// The writes that end a stage's job.
+struct StageEnd {
+    job: ClaimedJob,
+    stage: Stage,
+    published: Option<(CallResultRow, Vec<QaResultRow>)>,
+}
+
+impl TxWork for StageEnd {
+    fn scope(&self) -> &TenantScope {
+        &self.job.scope
     }
-    if let Some((row, qa)) = published {
-        results::replace(&mut tx, &row, &qa).await?;
+
+    fn apply<'a>(&'a self, tx: &'a mut TenantTx) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            // First, so that a lost lease writes nothing (the contract of `TxWork`).
+            if !queue::complete_in(tx, &self.job).await? {
+                return Ok(false);
+            }
+            if let Some((row, qa)) = &self.published {
+                results::replace(tx, row, qa).await?;
+            }
+            let call_id = &self.job.call_id;
+            calls::set_status(tx, call_id, self.stage.done_status()).await?;
+            if let Some(next) = self.stage.next() {
+                queue::requeue(tx, next.kind(), call_id).await?;
+            }
+            Ok(true)
+        })
     }
-    calls::set_status(&mut tx, &job.call_id, stage.done_status()).await?;
-    if let Some(next) = stage.next() {
-        queue::requeue(&mut tx, next.kind(), &job.call_id).await?;
-    }
-    tx.commit().await?;
-    Ok(true)
 }

@@ -12,6 +12,7 @@ mod callers;
 mod calls;
 mod dashboard;
 mod flat_files;
+mod group_commit;
 mod ingest;
 mod isolation;
 mod jwt;

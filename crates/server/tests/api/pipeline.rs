@@ -20,6 +20,7 @@ use switchboard_engines::models::ModelFiles;
 use switchboard_engines::voice::VoiceEmbedder;
 use switchboard_engines::voice::resemblyzer::Resemblyzer;
 use switchboard_pipeline::{Engines, LazyEngine, Pipeline, PipelineSettings};
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::queue;
 
 use crate::fixtures::{corrupt_wav, wav};
@@ -75,6 +76,7 @@ pub(crate) fn pipeline(app: &TestApp, whisper: PathBuf, minilm: Option<PathBuf>)
             ..PipelineSettings::default()
         },
         messaging: None,
+        ends: GroupCommit::new(app.db.clone()),
     }
 }
 
