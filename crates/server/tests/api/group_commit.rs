@@ -78,8 +78,8 @@ async fn state(app: &TestApp, job: &ClaimedJob) -> String {
     jobs[0].state.clone()
 }
 
-/// Sends `held` to the committer and, once it is applying it, `works` behind it; lets `held`
-/// go when they are all waiting. Returns `held`'s result and theirs, in order.
+/// Sends `held` to a committer of one batch at a time and, once it is applying it, `works`
+/// behind it; lets `held` go when they are all waiting. Returns `held`'s result and theirs, in order.
 async fn commit_behind_held(
     group: &Arc<GroupCommit>,
     held: ClaimedJob,
@@ -140,7 +140,7 @@ async fn ends_waiting_together_commit_in_one_transaction_per_tenant_and_a_lost_l
         .unwrap();
     assert_eq!(taken.call_id, "lost");
 
-    let group = Arc::new(GroupCommit::new(app.db.clone()));
+    let group = Arc::new(GroupCommit::with_batches_in_flight(app.db.clone(), 1));
     let held = jobs.remove("held").unwrap();
     let order = ["a-1", "b-1", "lost", "a-2", "b-2", "a-3"];
     let works: Vec<Arc<dyn TxWork>> = order
@@ -180,7 +180,7 @@ async fn a_failing_end_fails_alone_and_the_others_in_its_group_still_commit() {
     let a = app.tenant("tenant-a").await;
     enqueue(&app, &a.admin_token, &["held", "a-1", "bad", "a-2"]).await;
     let mut jobs = claim_all(&app, "w", LEASE).await;
-    let group = Arc::new(GroupCommit::new(app.db.clone()));
+    let group = Arc::new(GroupCommit::with_batches_in_flight(app.db.clone(), 1));
     let works: Vec<Arc<dyn TxWork>> = vec![
         Arc::new(Completion(jobs["a-1"].clone())),
         Arc::new(Failing(jobs["bad"].clone())),
