@@ -10,8 +10,8 @@
 //! with its `enrich` job requeued — what an admin's retry does — and `BENCH_WORKERS` workers
 //! (default 2, the machine's cores) drain enrich → analyse → publish, with as many light slots
 //! beside them as `switchboard worker` has (`BENCH_LIGHT_SLOTS=0`: none, as before they
-//! existed). The time spent inside the
-//! embedding model is measured separately. `BENCH_EMBEDDER=hashed` swaps MiniLM for a bag of
+//! existed), and their stages' ends in group commits (`BENCH_GROUP_COMMIT=0`: each in its own
+//! transaction). The time spent inside the embedding model is measured separately. `BENCH_EMBEDDER=hashed` swaps MiniLM for a bag of
 //! hashed words (no model) to show what the stages cost around the model.
 //!
 //!   SWITCHBOARD_TEST_MODELS=target/test-models cargo bench -p switchboard-server --bench pipeline
@@ -273,7 +273,15 @@ async fn run(models: PathBuf, count: usize, workers: usize) {
             ..PipelineSettings::default()
         },
         messaging: None,
-        ends: GroupCommit::new(env.db.clone()),
+        // `BENCH_GROUP_COMMIT=0`: every stage's end in its own transaction, as before group
+        // commit.
+        ends: match std::env::var("BENCH_GROUP_COMMIT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            Some(in_flight) => GroupCommit::with_batches_in_flight(env.db.clone(), in_flight),
+            None => GroupCommit::new(env.db.clone()),
+        },
     });
 
     let mut call_ids: Vec<(usize, String)> = Vec::new();

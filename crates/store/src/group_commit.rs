@@ -4,9 +4,12 @@
 //! A job's end is a handful of small writes (its own row done, the call's new state, the next
 //! stage's job) whose cost is mostly the transaction around them: on PostgreSQL its `BEGIN` and
 //! `COMMIT` round trips and the commit's WAL record, on SQLite its turn at the one write lock.
-//! Up to [`IN_FLIGHT`] batches commit at once; the ends that arrive while all are busy wait and
-//! form the next batch. So a lone end commits at once, and a busy dispatcher's ends share their
-//! transactions.
+//! Up to [`IN_FLIGHT`] batches commit at once. An end that finds a batch free and nobody waiting
+//! commits alone at once, on its own task; the ends that arrive while all batches are busy wait
+//! in line and form the next batch, which the committing task starts as soon as one is free.
+//! So a lightly loaded worker commits as it did without grouping, and a busy dispatcher's ends
+//! share their transactions (BENCHMARKS.md, P6: 1.1 ends per transaction at 8 slots, 2.2–3.7 at
+//! 32).
 //!
 //! A [`TxWork`] runs inside a transaction of its own tenant (the [`TenantTx`] is opened from the
 //! work's scope, so one tenant's work never sees another's transaction). Its contract: when it
@@ -16,7 +19,7 @@
 //! own job only and never takes the others down with it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
@@ -49,7 +52,12 @@ pub struct GroupCommit {
     db: Db,
     requests: OnceLock<mpsc::UnboundedSender<Request>>,
     counts: Arc<Counts>,
-    in_flight: usize,
+    /// How many batches may commit at once (0: no grouping).
+    limit: usize,
+    /// Permits of the batches committing now, inline ones included.
+    in_flight: Arc<Semaphore>,
+    /// Works handed to the committing task and not yet taken into a batch.
+    queued: Arc<AtomicUsize>,
 }
 
 /// What a [`GroupCommit`] has committed so far.
@@ -79,13 +87,16 @@ impl GroupCommit {
         GroupCommit::with_batches_in_flight(db, IN_FLIGHT)
     }
 
-    /// At most `in_flight` batches committing at once (at least one).
+    /// At most `in_flight` batches committing at once; with none, each work commits alone on
+    /// its caller's task (no grouping: for comparison).
     pub fn with_batches_in_flight(db: Db, in_flight: usize) -> GroupCommit {
         GroupCommit {
             db,
             requests: OnceLock::new(),
             counts: Arc::default(),
-            in_flight: in_flight.max(1),
+            limit: in_flight,
+            in_flight: Arc::new(Semaphore::new(in_flight)),
+            queued: Arc::default(),
         }
     }
 
@@ -99,18 +110,35 @@ impl GroupCommit {
     /// Runs `work` in a transaction of its tenant, shared with the works that wait beside it;
     /// returns once that transaction committed (or rolled back, with the work's own result).
     pub async fn commit(&self, work: Arc<dyn TxWork>) -> StoreResult<bool> {
+        if self.limit == 0 {
+            let applied = apply_alone(&self.db, work.as_ref()).await?;
+            self.counts.add(1);
+            return Ok(applied);
+        }
+        // Nobody waiting and a batch may start: this end is a batch of one, committed here
+        // (no hand-off to the committing task and back).
+        if self.queued.load(Ordering::SeqCst) == 0
+            && let Ok(_permit) = self.in_flight.try_acquire()
+        {
+            let applied = apply_alone(&self.db, work.as_ref()).await?;
+            self.counts.add(1);
+            return Ok(applied);
+        }
         let requests = self.requests.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(commit_groups(
                 self.db.clone(),
                 receiver,
                 self.counts.clone(),
-                self.in_flight,
+                self.in_flight.clone(),
+                self.queued.clone(),
             ));
             sender
         });
         let (reply, answer) = oneshot::channel();
+        self.queued.fetch_add(1, Ordering::SeqCst);
         if requests.send(Request { work, reply }).is_err() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
             return Err(StoreError::Invalid(
                 "the group committer has stopped".into(),
             ));
@@ -121,21 +149,19 @@ impl GroupCommit {
     }
 }
 
-/// The committing task: whenever fewer than `limit` batches are committing, takes every
-/// work waiting as the next batch and commits it, one transaction per tenant (side by side).
+/// The committing task: takes the first waiting work, waits until a batch may start (the ends
+/// that arrive meanwhile queue behind it), then takes every work waiting as the batch and commits
+/// it, one transaction per tenant (side by side).
 async fn commit_groups(
     db: Db,
     mut requests: mpsc::UnboundedReceiver<Request>,
     counts: Arc<Counts>,
-    limit: usize,
+    in_flight: Arc<Semaphore>,
+    queued: Arc<AtomicUsize>,
 ) {
-    let in_flight = Arc::new(Semaphore::new(limit));
-    loop {
+    while let Some(first) = requests.recv().await {
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
             return;
-        };
-        let Some(first) = requests.recv().await else {
-            break;
         };
         let mut waiting = vec![first];
         while waiting.len() < MAX_GROUP {
@@ -144,6 +170,7 @@ async fn commit_groups(
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(waiting.len(), Ordering::SeqCst);
         let mut groups: Vec<(TenantId, Vec<Request>)> = Vec::new();
         let mut index: HashMap<TenantId, usize> = HashMap::new();
         for request in waiting {
@@ -172,13 +199,10 @@ async fn commit_groups(
             drop(permit);
         });
     }
-    // Let the batches in flight finish.
-    let _ = in_flight.acquire_many(limit as u32).await;
 }
 
-/// Batches committing at once. With one, a lone end waited for the batch ahead of it, and a
-/// dispatcher of 8 slots ran 5–10 % slower than with a transaction per end; with four it runs as
-/// fast, and at 32 slots the ends still share transactions (2.2 per transaction; BENCHMARKS.md, P6).
+/// Batches committing at once. With one, a lone end waited for the batch ahead of it: a
+/// dispatcher of 8 slots ran 5–10 % slower than with a transaction per end (BENCHMARKS.md, P6).
 const IN_FLIGHT: usize = 4;
 
 /// One tenant's works in one transaction; on any error, each alone.
