@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod context;
+mod malloc_arenas;
 mod settings;
 
 use clap::Parser;
@@ -17,6 +18,7 @@ fn main() -> std::process::ExitCode {
     );
     // SAFETY: no other thread has started yet (the async runtime is built below).
     unsafe { switchboard_engines::model_threads::apply(threads) };
+    malloc_arenas::limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
