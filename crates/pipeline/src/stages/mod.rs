@@ -1,6 +1,8 @@
 //! The four stages. Each reads its input artifact, writes its output artifact (overwriting
 //! is harmless: same input, same output), then in one tenant transaction moves the call's
-//! state, queues the next stage and ends its own job — or rolls back if its lease was lost.
+//! state, queues the next stage and ends its own job — or writes nothing if its lease was lost.
+//! That transaction may be shared with other stages of the tenant ending at the same moment
+//! (`store::group_commit`).
 
 mod analyse;
 mod enrich;
