@@ -1,8 +1,8 @@
 //! Fewer malloc arenas. glibc gives each thread that allocates while others do an arena of its
 //! own, up to eight per core, and memory freed in one arena is not reused by another. A worker's
 //! threads (tokio's, the blocking pool's, whisper's and the models') each held their own:
-//! `MALLOC_ARENA_MAX=2` took a worker's peak from 757–845 MiB to 633–640 MiB at `--concurrency 2`
-//! and from 486 to 396 MiB one job at a time, at the same speed (BENCHMARKS.md, peak worker
+//! `MALLOC_ARENA_MAX=2` took a worker's peak from 757–845 MiB to 633–692 MiB at `--concurrency 2`
+//! and from 486 to 388–396 MiB one job at a time, at the same speed (BENCHMARKS.md, peak worker
 //! memory). The environment variable, when set, still decides.
 
 /// Arenas per process, as `MALLOC_ARENA_MAX` would set them.

@@ -41,13 +41,17 @@ pub trait TxWork: Send + Sync + 'static {
 /// that a group's transaction stays short.
 const MAX_GROUP: usize = 64;
 
+/// Batches committing at once. With one, a lone end waited for the batch ahead of it: a
+/// dispatcher of 8 slots ran 5–10 % slower than with a transaction per end (BENCHMARKS.md, P6).
+const IN_FLIGHT: usize = 4;
+
 struct Request {
     work: Arc<dyn TxWork>,
     reply: oneshot::Sender<StoreResult<bool>>,
 }
 
-/// Commits [`TxWork`]s in groups. Its committing task starts with the first work and stops when
-/// the `GroupCommit` is dropped, after the works already handed to it.
+/// Commits [`TxWork`]s in groups. Its committing task starts with the first work that has to
+/// wait and stops when the `GroupCommit` is dropped, after the works already handed to it.
 pub struct GroupCommit {
     db: Db,
     requests: OnceLock<mpsc::UnboundedSender<Request>>,
@@ -100,6 +104,11 @@ impl GroupCommit {
         }
     }
 
+    /// Works waiting for the committing task to take them into a batch.
+    pub fn waiting(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
     pub fn committed(&self) -> Committed {
         Committed {
             works: self.counts.works.load(Ordering::Relaxed),
@@ -110,16 +119,16 @@ impl GroupCommit {
     /// Runs `work` in a transaction of its tenant, shared with the works that wait beside it;
     /// returns once that transaction committed (or rolled back, with the work's own result).
     pub async fn commit(&self, work: Arc<dyn TxWork>) -> StoreResult<bool> {
-        if self.limit == 0 {
-            let applied = apply_alone(&self.db, work.as_ref()).await?;
-            self.counts.add(1);
-            return Ok(applied);
-        }
-        // Nobody waiting and a batch may start: this end is a batch of one, committed here
-        // (no hand-off to the committing task and back).
-        if self.queued.load(Ordering::SeqCst) == 0
-            && let Ok(_permit) = self.in_flight.try_acquire()
-        {
+        // Grouping off, or nobody waiting and a batch may start: this end is a batch of one,
+        // committed here (no hand-off to the committing task and back).
+        let alone = if self.limit == 0 {
+            Some(None)
+        } else if self.queued.load(Ordering::SeqCst) == 0 {
+            self.in_flight.try_acquire().ok().map(Some)
+        } else {
+            None
+        };
+        if let Some(_permit) = alone {
             let applied = apply_alone(&self.db, work.as_ref()).await?;
             self.counts.add(1);
             return Ok(applied);
@@ -200,10 +209,6 @@ async fn commit_groups(
         });
     }
 }
-
-/// Batches committing at once. With one, a lone end waited for the batch ahead of it: a
-/// dispatcher of 8 slots ran 5–10 % slower than with a transaction per end (BENCHMARKS.md, P6).
-const IN_FLIGHT: usize = 4;
 
 /// One tenant's works in one transaction; on any error, each alone.
 async fn commit_group(db: &Db, group: Vec<Request>, counts: &Counts) {

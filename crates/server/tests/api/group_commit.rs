@@ -106,8 +106,15 @@ async fn commit_behind_held(
             tokio::spawn(async move { group.commit(work).await })
         })
         .collect();
-    // They are queued as soon as their tasks have run once.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Let `held` go only when every other work waits in line for the committing task.
+    let count = behind.len();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while group.waiting() < count {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the works queue behind the held one");
     go.add_permits(1);
     let first = first.await.unwrap();
     let mut results = Vec::new();
