@@ -3,10 +3,12 @@
 //! claimed by one dispatcher for its 8 slots (as `switchboard worker` does: whenever slots are
 //! free, one transaction claims that many), each completed in its own transaction, then with
 //! a group commit (as the pipeline's stages end: the ends waiting together share one transaction
-//! per tenant). Then all three at once, as a busy system runs them: 8 producers enqueue (one
-//! transaction per job, as concurrent uploads do) while the dispatcher claims and completes;
-//! timed until every job is done. Last, a bulk producer's enqueue (re-analysis:
-//! `queue::requeue_many`, one transaction per tenant) and the dispatcher draining it.
+//! per tenant). Then all three at once, as a busy system runs them: 8 producers enqueue one job
+//! at a time while the dispatcher claims and completes, timed until every job is done: each
+//! enqueue and each end in its own transaction; the ends in group commits; and the enqueues in
+//! group commits too (as concurrent uploads now commit). Last, a bulk producer's enqueue
+//! (re-analysis: `queue::requeue_many`, one transaction per tenant) and the dispatcher draining
+//! it.
 //!
 //!   cargo bench -p switchboard-server --bench queue                     # SQLite
 //!   eval "$(bash scripts/services.sh)"
@@ -19,8 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use switchboard_store::group_commit::GroupCommit;
-use switchboard_store::{Db, TenantScope, queue};
+use futures::future::BoxFuture;
+use switchboard_store::group_commit::{GroupCommit, TxWork};
+use switchboard_store::{Db, StoreResult, TenantScope, TenantTx, queue};
 use tokio::sync::Semaphore;
 
 const JOBS: usize = 5_000;
@@ -49,6 +52,42 @@ async fn enqueue_range(db: &Db, scopes: &[TenantScope], kind: &str, jobs: Vec<us
             .await
             .unwrap();
         tx.commit().await.unwrap();
+    }
+}
+
+/// One job's enqueue as a work for a group commit (as `ingest::accept_grouped` commits an
+/// upload's call row and first job).
+struct Enqueue {
+    scope: TenantScope,
+    kind: &'static str,
+    call: String,
+}
+
+impl TxWork for Enqueue {
+    fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    fn apply<'a>(&'a self, tx: &'a mut TenantTx) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(queue::enqueue(tx, self.kind, &self.call))
+    }
+}
+
+/// `jobs` enqueued one by one, each through `commits` (in a transaction shared with the other
+/// producers' enqueues waiting at that moment).
+async fn enqueue_grouped(
+    commits: &GroupCommit,
+    scopes: &[TenantScope],
+    kind: &'static str,
+    jobs: Vec<usize>,
+) {
+    for i in jobs {
+        let work = Enqueue {
+            scope: scopes[i % scopes.len()].clone(),
+            kind,
+            call: format!("call-{i}"),
+        };
+        assert!(commits.commit(Arc::new(work)).await.unwrap());
     }
 }
 
@@ -145,19 +184,30 @@ async fn main() {
         dispatched.push(started.elapsed());
     }
 
-    // Everything at once: 8 producers and the dispatcher, without and with group commits.
+    // Everything at once: 8 producers and the dispatcher; without group commits, with the ends
+    // in group commits, and with the producers' enqueues in group commits too (as concurrent
+    // uploads commit: `ingest::accept_grouped`, a committer of their own).
     let mut concurrent = Vec::new();
-    for (kind, group) in [("noop-4", None), ("noop-5", Some(group.clone()))] {
+    let enqueues = Arc::new(GroupCommit::new(db.clone()));
+    for (kind, ends, grouped_enqueues) in [
+        ("noop-4", None, false),
+        ("noop-5", Some(group.clone()), false),
+        ("noop-7", Some(group.clone()), true),
+    ] {
         let started = Instant::now();
         let mut producers = Vec::new();
         for p in 0..workers() {
-            let (db, scopes) = (db.clone(), scopes.clone());
+            let (db, scopes, enqueues) = (db.clone(), scopes.clone(), enqueues.clone());
             let share = (0..JOBS).filter(|i| i % workers() == p).collect();
             producers.push(tokio::spawn(async move {
-                enqueue_range(&db, &scopes, kind, share).await
+                if grouped_enqueues {
+                    enqueue_grouped(&enqueues, &scopes, kind, share).await
+                } else {
+                    enqueue_range(&db, &scopes, kind, share).await
+                }
             }));
         }
-        dispatch(&db, JOBS, group).await;
+        dispatch(&db, JOBS, ends).await;
         for producer in producers {
             producer.await.unwrap();
         }
@@ -183,9 +233,10 @@ async fn main() {
 
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let ends = group.committed();
+    let grouped_enqueues = enqueues.committed();
     let rate = |took: Duration| format!("{:.0}", JOBS as f64 / took.as_secs_f64());
     println!(
-        "| {backend} | {JOBS} jobs, 4 tenants, {} workers / slots | enqueue {} jobs/s | claim + complete {} jobs/s | end to end {} jobs/s | dispatcher: batched claims + complete {} jobs/s, + group commit {} jobs/s | producers + dispatcher at once {} jobs/s, + group commit {} jobs/s | bulk enqueue (one transaction per tenant) {} jobs/s, drained + group commit {} jobs/s | {:.1} ends per group transaction |",
+        "| {backend} | {JOBS} jobs, 4 tenants, {} workers / slots | enqueue {} jobs/s | claim + complete {} jobs/s | end to end {} jobs/s | dispatcher: batched claims + complete {} jobs/s, + group commit {} jobs/s | producers + dispatcher at once {} jobs/s, + group commit of ends {} jobs/s, + of enqueues {} jobs/s ({:.1} per transaction) | bulk enqueue (one transaction per tenant) {} jobs/s, drained + group commit {} jobs/s | {:.1} ends per group transaction |",
         workers(),
         rate(enqueue),
         rate(drain),
@@ -194,6 +245,8 @@ async fn main() {
         rate(dispatched[1]),
         rate(concurrent[0]),
         rate(concurrent[1]),
+        rate(concurrent[2]),
+        grouped_enqueues.works as f64 / grouped_enqueues.transactions as f64,
         rate(bulk),
         rate(bulk + bulk_drain),
         ends.works as f64 / ends.transactions as f64,

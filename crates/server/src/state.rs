@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use switchboard_store::auth::Authenticator;
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::secrets::Keyring;
 use switchboard_store::{Db, Storage};
 
@@ -40,6 +41,9 @@ impl ServerConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Uploads' call rows and first jobs: those accepted at the same moment share a transaction
+    /// (`GroupCommit::new(db)` of the same database).
+    pub commits: Arc<GroupCommit>,
     pub storage: Storage,
     pub auth: Authenticator,
     /// Master keys of the secret store.

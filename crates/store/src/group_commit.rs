@@ -104,6 +104,11 @@ impl GroupCommit {
         }
     }
 
+    /// The database its works commit to.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Works waiting for the committing task to take them into a batch.
     pub fn waiting(&self) -> usize {
         self.queued.load(Ordering::SeqCst)

@@ -2,17 +2,21 @@
 //! the call row exists, before the caller hears "accepted". A second copy of the same recording
 //! (same provider recording id, or the same bytes) returns the existing call.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use switchboard_core::call_meta::with_normalised_fields;
 use switchboard_core::{Area, AudioFormat};
 
 use crate::clock::now_ms;
+use crate::group_commit::{GroupCommit, TxWork};
 use crate::queue;
 use crate::repo::calls::{self, Call};
 use crate::repo::new_id;
 use crate::scope::TenantScope;
-use crate::{Db, Storage, StoreError, StoreResult};
+use crate::{Db, Storage, StoreError, StoreResult, TenantTx};
 
 /// The pipeline's first job kind, queued with every new call (see the pipeline crate).
 pub const FIRST_JOB: &str = "transcribe";
@@ -60,12 +64,49 @@ fn received(source: String, content_sha256: String, meta: serde_json::Value, now
     }
 }
 
+/// A new call's row and its first job, committed together: a call is never left without its
+/// job. A work for a [`GroupCommit`], so recordings accepted at the same moment share a
+/// transaction (ADR 0005, revised).
+struct NewCall {
+    scope: TenantScope,
+    call: Call,
+}
+
+impl TxWork for NewCall {
+    fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    fn apply<'a>(&'a self, tx: &'a mut TenantTx) -> BoxFuture<'a, StoreResult<bool>> {
+        Box::pin(async move {
+            calls::insert(tx, &self.call).await?;
+            queue::enqueue(tx, FIRST_JOB, &self.call.id).await?;
+            Ok(true)
+        })
+    }
+}
+
+/// [`accept_grouped`] with its call row committed in a transaction of its own (one recording at
+/// a time: imports, provider syncs, bucket drops).
 pub async fn accept(
     db: &Db,
     storage: &Storage,
     scope: &TenantScope,
     recording: NewRecording,
 ) -> StoreResult<Accepted> {
+    let alone = GroupCommit::with_batches_in_flight(db.clone(), 0);
+    accept_grouped(&alone, storage, scope, recording).await
+}
+
+/// Accepts a recording; its call row and first job commit through `commits`, in one transaction
+/// with other recordings of the tenant accepted at the same moment (concurrent uploads).
+pub async fn accept_grouped(
+    commits: &GroupCommit,
+    storage: &Storage,
+    scope: &TenantScope,
+    recording: NewRecording,
+) -> StoreResult<Accepted> {
+    let db = commits.db();
     if recording.audio.is_empty() {
         return Err(StoreError::Invalid("the audio is empty".into()));
     }
@@ -127,26 +168,22 @@ pub async fn accept(
         .put(Area::Input, &call.meta_name(), Bytes::from(meta_bytes))
         .await?;
 
-    let mut tx = db.write(scope).await?;
-    // The call row and its first job commit together: a call is never left without its job.
-    let inserted = match calls::insert(&mut tx, &call).await {
-        Ok(()) => queue::enqueue(&mut tx, FIRST_JOB, &call.id)
-            .await
-            .map(|_| ()),
-        Err(err) => Err(err),
-    };
-    match inserted {
-        Ok(()) => {
-            tx.commit().await?;
+    let work = Arc::new(NewCall {
+        scope: scope.clone(),
+        call,
+    });
+    match commits.commit(work.clone()).await {
+        Ok(_) => {
+            let call = &work.call;
             tracing::info!(tenant.id = %scope.tenant(), call.id = %call.id, audio_bytes = call.audio_bytes, "recording accepted");
             Ok(Accepted {
-                call_id: call.id,
+                call_id: call.id.clone(),
                 duplicate: false,
             })
         }
         // A concurrent copy won the race: keep its call, drop our objects.
         Err(StoreError::Conflict(_)) => {
-            drop(tx);
+            let call = &work.call;
             objects.delete(Area::Input, &call.audio_name()).await?;
             objects.delete(Area::Input, &call.meta_name()).await?;
             let mut tx = db.read(scope).await?;

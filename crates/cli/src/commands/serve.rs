@@ -10,6 +10,7 @@ use switchboard_server::receptionist::Receptionist;
 use switchboard_server::{AppState, router};
 use switchboard_store::auth::Authenticator;
 use switchboard_store::auth::jwt::JwtVerifier;
+use switchboard_store::group_commit::GroupCommit;
 
 use crate::context::Context;
 
@@ -24,6 +25,7 @@ pub fn app_state(context: &Context, engines: Arc<Engines>) -> anyhow::Result<App
     Ok(AppState {
         auth: Authenticator::new(context.db.clone(), jwt),
         db: context.db.clone(),
+        commits: Arc::new(GroupCommit::new(context.db.clone())),
         storage: context.storage.clone(),
         keyring: Arc::new(context.keyring.clone()),
         config: Arc::new(context.settings.server()),

@@ -93,6 +93,9 @@ impl BenchEnv {
         switchboard_server::router(switchboard_server::AppState {
             auth: switchboard_store::auth::Authenticator::new(self.db.clone(), None),
             db: self.db.clone(),
+            commits: Arc::new(switchboard_store::group_commit::GroupCommit::new(
+                self.db.clone(),
+            )),
             storage: self.storage.clone(),
             keyring: Arc::new(Keyring::new(
                 MasterKey::from_base64(&MasterKey::generate_base64()).unwrap(),

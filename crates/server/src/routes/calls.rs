@@ -116,8 +116,8 @@ pub async fn upload(
             "the form has no `audio` part",
         )
     })?;
-    let accepted = ingest::accept(
-        &state.db,
+    let accepted = ingest::accept_grouped(
+        &state.commits,
         &state.storage,
         &auth.0,
         NewRecording {

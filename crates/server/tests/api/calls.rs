@@ -125,6 +125,52 @@ async fn duplicate_uploads_return_the_existing_call() {
 }
 
 #[tokio::test]
+async fn uploads_arriving_together_each_get_their_call_and_one_job() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    // Twelve at once: a third to tenant B; the last two are the same recording (tenant A).
+    let app = &app;
+    let uploads = (0..12u8).map(|i| {
+        let token = if i % 3 == 0 {
+            &b.admin_token
+        } else {
+            &a.admin_token
+        };
+        let audio = wav(i.min(10), 800);
+        async move {
+            app.upload(token, &[("audio", Some("call.wav"), audio)])
+                .await
+        }
+    });
+    let responses = futures::future::join_all(uploads).await;
+    for (i, response) in responses.iter().enumerate().take(10) {
+        assert_eq!(
+            response.status,
+            StatusCode::ACCEPTED,
+            "{i}: {}",
+            response.text
+        );
+    }
+    let copies = [&responses[10], &responses[11]];
+    let mut statuses = copies.map(|r| r.status);
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::ACCEPTED]);
+    assert_eq!(copies[0].body["call_id"], copies[1].body["call_id"]);
+
+    for (tenant, calls) in [("tenant-a", 7), ("tenant-b", 4)] {
+        assert_eq!(app.count_rows("calls", tenant).await, calls, "{tenant}");
+        assert_eq!(
+            app.count_rows("jobs", tenant).await,
+            calls,
+            "one job per call"
+        );
+    }
+    // Every new call's row and job committed through the server's group commit.
+    assert_eq!(app.state.commits.committed().works, 11);
+}
+
+#[tokio::test]
 async fn the_same_recording_in_another_tenant_is_a_separate_call_invisible_to_the_first() {
     let app = TestApp::new().await;
     let a = app.tenant("tenant-a").await;

@@ -1,17 +1,21 @@
-//! Group commit of job ends: the ends waiting together commit in one transaction per tenant, a
-//! lost lease writes nothing, and a failing end fails alone.
+//! Group commit of job ends and of accepted recordings: the works waiting together commit in one
+//! transaction per tenant, a lost lease writes nothing, a failing work fails alone, and copies of
+//! a recording accepted together still make one call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
+use switchboard_core::Area;
 use switchboard_store::group_commit::{Committed, GroupCommit, TxWork};
+use switchboard_store::ingest::{self, Accepted, NewRecording};
 use switchboard_store::queue::{self, ClaimedJob, Completion, Due};
 use switchboard_store::{StoreError, StoreResult, TenantScope, TenantTx};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, wav};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -78,13 +82,15 @@ async fn state(app: &TestApp, job: &ClaimedJob) -> String {
     jobs[0].state.clone()
 }
 
-/// Sends `held` to a committer of one batch at a time and, once it is applying it, `works`
-/// behind it; lets `held` go when they are all waiting. Returns `held`'s result and theirs, in order.
-async fn commit_behind_held(
+/// Sends `held` to a committer of one batch at a time and, once it is applying it, runs each of
+/// `behind` on its own task; lets `held` go when `waiting` works wait in line for the committing
+/// task. Returns `held`'s result and theirs, in order.
+async fn behind_held<T: Send + 'static>(
     group: &Arc<GroupCommit>,
     held: ClaimedJob,
-    works: Vec<Arc<dyn TxWork>>,
-) -> (StoreResult<bool>, Vec<StoreResult<bool>>) {
+    waiting: usize,
+    behind: Vec<BoxFuture<'static, T>>,
+) -> (StoreResult<bool>, Vec<T>) {
     let (started, go) = (Arc::new(Notify::new()), Arc::new(Semaphore::new(0)));
     let first = {
         let (group, started, go) = (group.clone(), started.clone(), go.clone());
@@ -99,17 +105,9 @@ async fn commit_behind_held(
         })
     };
     started.notified().await;
-    let behind: Vec<_> = works
-        .into_iter()
-        .map(|work| {
-            let group = group.clone();
-            tokio::spawn(async move { group.commit(work).await })
-        })
-        .collect();
-    // Let `held` go only when every other work waits in line for the committing task.
-    let count = behind.len();
+    let behind: Vec<_> = behind.into_iter().map(tokio::spawn).collect();
     tokio::time::timeout(Duration::from_secs(10), async {
-        while group.waiting() < count {
+        while group.waiting() < waiting {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -118,10 +116,27 @@ async fn commit_behind_held(
     go.add_permits(1);
     let first = first.await.unwrap();
     let mut results = Vec::new();
-    for work in behind {
-        results.push(work.await.unwrap());
+    for task in behind {
+        results.push(task.await.unwrap());
     }
     (first, results)
+}
+
+/// [`behind_held`] with `works` committed behind `held`.
+async fn commit_behind_held(
+    group: &Arc<GroupCommit>,
+    held: ClaimedJob,
+    works: Vec<Arc<dyn TxWork>>,
+) -> (StoreResult<bool>, Vec<StoreResult<bool>>) {
+    let count = works.len();
+    let commits = works
+        .into_iter()
+        .map(|work| {
+            let group = group.clone();
+            Box::pin(async move { group.commit(work).await }) as BoxFuture<'static, _>
+        })
+        .collect();
+    behind_held(group, held, count, commits).await
 }
 
 #[tokio::test]
@@ -217,4 +232,77 @@ async fn a_failing_end_fails_alone_and_the_others_in_its_group_still_commit() {
             transactions: 3
         }
     );
+}
+
+#[tokio::test]
+async fn recordings_accepted_together_share_a_transaction_and_copies_among_them_make_one_call() {
+    let app = TestApp::new().await;
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    enqueue(&app, &a.admin_token, &["held"]).await;
+    let held = claim_all(&app, "w", LEASE).await.remove("held").unwrap();
+    let scope_a = app.scope(&a.admin_token).await;
+    let scope_b = app.scope(&b.admin_token).await;
+    let group = Arc::new(GroupCommit::with_batches_in_flight(app.db.clone(), 1));
+    // Tenant A: two recordings and two copies of a third; tenant B: three recordings.
+    let uploads = [
+        (&scope_a, 1),
+        (&scope_a, 2),
+        (&scope_a, 3),
+        (&scope_a, 3),
+        (&scope_b, 4),
+        (&scope_b, 5),
+        (&scope_b, 6),
+    ];
+    let accepts = uploads
+        .iter()
+        .map(|(scope, seed)| {
+            let (group, storage, scope) = (group.clone(), app.storage.clone(), (*scope).clone());
+            let recording = NewRecording {
+                audio: Bytes::from(wav(*seed, 800)),
+                meta: None,
+                source: "upload".into(),
+                provider_recording_id: None,
+            };
+            Box::pin(
+                async move { ingest::accept_grouped(&group, &storage, &scope, recording).await },
+            ) as BoxFuture<'static, _>
+        })
+        .collect();
+    let (first, accepted) = behind_held(&group, held, uploads.len(), accepts).await;
+    assert!(first.unwrap());
+    let accepted: Vec<Accepted> = accepted.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        accepted[2].call_id, accepted[3].call_id,
+        "one call for the copies"
+    );
+    assert!(accepted[2].duplicate != accepted[3].duplicate);
+    let new: HashSet<&str> = accepted
+        .iter()
+        .filter(|a| !a.duplicate)
+        .map(|a| a.call_id.as_str())
+        .collect();
+    assert_eq!(new.len(), 6);
+    // The held end alone. Tenant A's group failed on the copy, so its works ran alone (three
+    // committed, the copy found the call it duplicates); tenant B's three in one transaction.
+    assert_eq!(
+        group.committed(),
+        Committed {
+            works: 7,
+            transactions: 5
+        }
+    );
+    for (scope, calls) in [(&scope_a, 3), (&scope_b, 3)] {
+        let tenant = scope.tenant().as_str();
+        assert_eq!(app.count_rows("calls", tenant).await, calls);
+        // One job per call (and tenant A's held one), and the losing copy's objects are gone
+        // (an audio and a meta object per call).
+        let held_jobs = i64::from(tenant == "tenant-a");
+        assert_eq!(app.count_rows("jobs", tenant).await, calls + held_jobs);
+        let objects = app.storage.tenant(scope).unwrap();
+        assert_eq!(
+            objects.list(Area::Input, None).await.unwrap().len(),
+            2 * calls as usize
+        );
+    }
 }

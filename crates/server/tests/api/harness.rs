@@ -14,6 +14,7 @@ use switchboard_server::{AppState, ServerConfig, router};
 use switchboard_store::auth::jwt::{JwtIssuerConfig, JwtVerifier};
 use switchboard_store::auth::twilio::PlatformTwilio;
 use switchboard_store::auth::{Authenticated, Authenticator};
+use switchboard_store::group_commit::GroupCommit;
 use switchboard_store::objects::S3Config;
 use switchboard_store::repo::platform_accounts;
 use switchboard_store::secrets::{Keyring, MasterKey};
@@ -133,7 +134,7 @@ pub struct TestApp {
     pub pg: Option<PgDatabase>,
     pub s3: Option<S3Config>,
     pub receptionist: Arc<Receptionist>,
-    state: AppState,
+    pub state: AppState,
     restart_with: (
         Option<Arc<switchboard_pipeline::Engines>>,
         Option<PlatformTwilio>,
@@ -301,6 +302,7 @@ impl TestAppBuilder {
 
         let state = AppState {
             db: db.clone(),
+            commits: Arc::new(GroupCommit::new(db.clone())),
             storage: storage.clone(),
             auth: auth.clone(),
             keyring: keyring.clone(),
@@ -354,6 +356,7 @@ impl TestApp {
         self.receptionist = Arc::new(Receptionist::new(engines, twilio));
         self.router = router(AppState {
             receptionist: self.receptionist.clone(),
+            commits: Arc::new(GroupCommit::new(self.db.clone())),
             ..self.state.clone()
         });
     }
