@@ -9,11 +9,11 @@
 //! for it once, at load; each call rounds its input. GELU after an AMX product uses
 //! tract-linalg's vectorised `erf` (candle's calls libm's scalar `erff` per element).
 //!
-//! Without AMX, for a shape the kernel does not take, or at [`Precision::F32`], the layer is
-//! candle's `Linear` and candle's GELU: the same results as before this module existed.
+//! Without AMX, for a shape the kernel does not take, or at [`Precision::F32`], the product is
+//! candle's f32 `matmul` (the `gemm` crate) on a weight kept transposed, and GELU is the same
+//! vectorised `erf` (see [`F32Dense`]).
 
-use candle_core::{Device, Module, Result, Tensor};
-use candle_nn::Linear;
+use candle_core::{Device, Result, Tensor};
 
 #[cfg(target_arch = "x86_64")]
 use super::amx_product::{self, AmxWeights};
@@ -76,7 +76,7 @@ impl Activation {
 }
 
 pub enum Dense {
-    Candle(Linear, Activation),
+    F32(F32Dense, Activation),
     Amx(AmxDense, Activation),
 }
 
@@ -93,15 +93,62 @@ impl Dense {
         {
             return Ok(Dense::Amx(dense, activation));
         }
-        Ok(Dense::Candle(Linear::new(weight, Some(bias)), activation))
+        Ok(Dense::F32(F32Dense::new(&weight, bias)?, activation))
     }
 
     /// `[rows, inputs]` → `[rows, outputs]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Dense::Candle(linear, activation) => activation.apply(linear.forward(x)?),
+            Dense::F32(dense, activation) => dense.forward(x, *activation),
             Dense::Amx(dense, activation) => dense.forward(x, *activation),
         }
+    }
+}
+
+/// Below this many rows an f32 product is taken as `(W · xᵀ)ᵀ` ([`F32Dense::forward`]).
+const FEW_ROWS: usize = 16;
+
+/// An f32 product on candle's `matmul`, with the weight stored transposed: `[inputs, outputs]`,
+/// contiguous. candle's `Linear` multiplies by a transposed *view* of `[outputs, inputs]`, and
+/// `gemm` re-packs such a matrix one element at a time (strided scalar loads) on every call:
+/// on a CPU without AMX that copying was ~21 % of MiniLM's time, candle's scalar `erff` in GELU
+/// another ~14 % (BENCHMARKS.md, "Embedded models").
+pub struct F32Dense {
+    weight_t: Tensor,
+    bias: Tensor,
+}
+
+impl F32Dense {
+    fn new(weight: &Tensor, bias: Tensor) -> Result<Self> {
+        let (outputs, _) = weight.dims2()?;
+        if bias.dims1()? != outputs {
+            candle_core::bail!(
+                "a dense layer of {outputs} outputs was given {} biases",
+                bias.dims1()?
+            );
+        }
+        Ok(F32Dense {
+            weight_t: weight.t()?.contiguous()?,
+            bias,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, activation: Activation) -> Result<Tensor> {
+        let product = if x.dim(0)? < FEW_ROWS {
+            // `gemm`'s kernels take 16 rows of `x` at a time; a few rows fill them badly, so
+            // the product is taken the other way round: `(W · xᵀ)ᵀ`, the weight as its
+            // column-major `[outputs, inputs]`.
+            self.weight_t.t()?.matmul(&x.t()?)?.t()?.contiguous()?
+        } else {
+            x.matmul(&self.weight_t)?
+        }
+        .broadcast_add(&self.bias)?;
+        if activation != Activation::GeluErf {
+            return activation.apply(product);
+        }
+        let mut values = super::rows::with_values(&product, <[f32]>::to_vec)?;
+        gelu_erf(&mut values)?;
+        Tensor::from_vec(values, product.shape(), product.device())
     }
 }
 
@@ -231,6 +278,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn f32_layers_match_candles_linear() {
+        use candle_core::Module;
+        let cpu = Device::Cpu;
+        let (outputs, inputs) = (96, 40);
+        let weight =
+            Tensor::from_vec(values(outputs * inputs, 5), (outputs, inputs), &cpu).unwrap();
+        let bias = Tensor::from_vec(values(outputs, 6), outputs, &cpu).unwrap();
+        let linear = candle_nn::Linear::new(weight.clone(), Some(bias.clone()));
+        for activation in [Activation::None, Activation::GeluErf, Activation::Relu] {
+            let ours =
+                Dense::new(weight.clone(), bias.clone(), activation, Precision::F32).unwrap();
+            assert!(matches!(ours, Dense::F32(..)));
+            // Both ways round: fewer rows than FEW_ROWS, and more.
+            for rows in [1, 7, 40] {
+                let x = Tensor::from_vec(values(rows * inputs, 7), (rows, inputs), &cpu).unwrap();
+                let expected = activation.apply(linear.forward(&x).unwrap()).unwrap();
+                let found = ours.forward(&x).unwrap();
+                assert_eq!(found.dims(), &[rows, outputs]);
+                assert!(
+                    distance(&expected, &found) < 1e-5,
+                    "{activation:?}, {rows} rows"
+                );
+            }
+        }
+        let short_bias = Tensor::from_vec(values(3, 8), 3, &cpu).unwrap();
+        assert!(Dense::new(weight, short_bias, Activation::None, Precision::F32).is_err());
     }
 
     #[test]
