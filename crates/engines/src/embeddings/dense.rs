@@ -88,6 +88,13 @@ impl Dense {
         activation: Activation,
         precision: Precision,
     ) -> Result<Self> {
+        let (outputs, _) = weight.dims2()?;
+        if bias.dims1()? != outputs {
+            candle_core::bail!(
+                "a dense layer of {outputs} outputs was given {} biases",
+                bias.dims1()?
+            );
+        }
         if precision == Precision::Bf16WhereFaster
             && let Some(dense) = AmxDense::new(&weight, &bias)?
         {
@@ -112,7 +119,7 @@ const FEW_ROWS: usize = 16;
 /// contiguous. candle's `Linear` multiplies by a transposed *view* of `[outputs, inputs]`, and
 /// `gemm` re-packs such a matrix one element at a time (strided scalar loads) on every call:
 /// on a CPU without AMX that copying was ~21 % of MiniLM's time, candle's scalar `erff` in GELU
-/// another ~14 % (BENCHMARKS.md, "Embedded models").
+/// another ~18 % (BENCHMARKS.md, "Embedded models").
 pub struct F32Dense {
     weight_t: Tensor,
     bias: Tensor,
@@ -120,13 +127,6 @@ pub struct F32Dense {
 
 impl F32Dense {
     fn new(weight: &Tensor, bias: Tensor) -> Result<Self> {
-        let (outputs, _) = weight.dims2()?;
-        if bias.dims1()? != outputs {
-            candle_core::bail!(
-                "a dense layer of {outputs} outputs was given {} biases",
-                bias.dims1()?
-            );
-        }
         Ok(F32Dense {
             weight_t: weight.t()?.contiguous()?,
             bias,
@@ -167,12 +167,6 @@ impl AmxDense {
         }
         let (outputs, inputs) = weight.dims2()?;
         let bias = bias.to_vec1::<f32>()?;
-        if bias.len() != outputs {
-            candle_core::bail!(
-                "a dense layer of {outputs} outputs was given {} biases",
-                bias.len()
-            );
-        }
         let values = weight.flatten_all()?.to_vec1::<f32>()?;
         Ok(
             AmxWeights::pack(&values, outputs, inputs).map(|weights| AmxDense {
