@@ -120,35 +120,55 @@ const FEW_ROWS: usize = 16;
 /// `gemm` re-packs such a matrix one element at a time (strided scalar loads) on every call:
 /// on a CPU without AMX that copying was ~21 % of MiniLM's time, candle's scalar `erff` in GELU
 /// another ~18 % (BENCHMARKS.md, "Embedded models").
+///
+/// Only the product is candle's (`gemm`, on as many threads as candle is given). The bias, the
+/// few-rows transpose and GELU run here, on the calling thread: candle's element-wise
+/// operations go to its spinning barrier pool when it has more than one thread, whose thread
+/// then spins against `gemm`'s for the same cores (BENCHMARKS.md, "Embedded models").
 pub struct F32Dense {
     weight_t: Tensor,
-    bias: Tensor,
+    bias: Vec<f32>,
 }
 
 impl F32Dense {
     fn new(weight: &Tensor, bias: Tensor) -> Result<Self> {
         Ok(F32Dense {
             weight_t: weight.t()?.contiguous()?,
-            bias,
+            bias: bias.to_vec1::<f32>()?,
         })
     }
 
     fn forward(&self, x: &Tensor, activation: Activation) -> Result<Tensor> {
-        let product = if x.dim(0)? < FEW_ROWS {
+        let (rows, outputs) = (x.dim(0)?, self.bias.len());
+        let mut values = if rows < FEW_ROWS {
             // `gemm`'s kernels take 16 rows of `x` at a time; a few rows fill them badly, so
-            // the product is taken the other way round: `(W · xᵀ)ᵀ`, the weight as its
-            // column-major `[outputs, inputs]`.
-            self.weight_t.t()?.matmul(&x.t()?)?.t()?.contiguous()?
+            // the product is taken the other way round, `W · xᵀ` (the weight as its
+            // column-major `[outputs, inputs]`), and transposed back here.
+            let product = self.weight_t.t()?.matmul(&x.t()?)?;
+            super::rows::with_values(&product, |by_output| {
+                let mut values = vec![0f32; rows * outputs];
+                for (output, row) in by_output.chunks_exact(rows).enumerate() {
+                    for (r, value) in row.iter().enumerate() {
+                        values[r * outputs + output] = *value;
+                    }
+                }
+                values
+            })?
         } else {
-            x.matmul(&self.weight_t)?
+            super::rows::with_values(&x.matmul(&self.weight_t)?, <[f32]>::to_vec)?
+        };
+        for row in values.chunks_exact_mut(outputs) {
+            for (value, bias) in row.iter_mut().zip(&self.bias) {
+                *value += bias;
+            }
         }
-        .broadcast_add(&self.bias)?;
-        if activation != Activation::GeluErf {
-            return activation.apply(product);
-        }
-        let mut values = super::rows::with_values(&product, <[f32]>::to_vec)?;
-        gelu_erf(&mut values)?;
-        Tensor::from_vec(values, product.shape(), product.device())
+        let remaining = if activation == Activation::GeluErf {
+            gelu_erf(&mut values)?;
+            Activation::None
+        } else {
+            activation
+        };
+        remaining.apply(Tensor::from_vec(values, (rows, outputs), x.device())?)
     }
 }
 
