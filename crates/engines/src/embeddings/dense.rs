@@ -147,7 +147,8 @@ impl F32Dense {
             let product = self.weight_t.t()?.matmul(&x.t()?)?;
             super::rows::with_values(&product, |by_output| {
                 let mut values = vec![0f32; rows * outputs];
-                for (output, row) in by_output.chunks_exact(rows).enumerate() {
+                // (`max(1)`: no rows, no chunks, where `chunks_exact(0)` would panic.)
+                for (output, row) in by_output.chunks_exact(rows.max(1)).enumerate() {
                     for (r, value) in row.iter().enumerate() {
                         values[r * outputs + output] = *value;
                     }
@@ -162,13 +163,7 @@ impl F32Dense {
                 *value += bias;
             }
         }
-        let remaining = if activation == Activation::GeluErf {
-            gelu_erf(&mut values)?;
-            Activation::None
-        } else {
-            activation
-        };
-        remaining.apply(Tensor::from_vec(values, (rows, outputs), x.device())?)
+        activated(values, (rows, outputs), activation, x.device())
     }
 }
 
@@ -210,15 +205,25 @@ impl AmxDense {
         super::rows::with_values(x, |x| {
             self.weights.multiply(x, rows, &self.bias, &mut values)
         })?;
-        // GELU is done here on tract's `erf`; any other activation on candle's.
-        let remaining = if activation == Activation::GeluErf {
-            gelu_erf(&mut values)?;
-            Activation::None
-        } else {
-            activation
-        };
-        remaining.apply(Tensor::from_vec(values, (rows, outputs), &self.device)?)
+        activated(values, (rows, outputs), activation, &self.device)
     }
+}
+
+/// A product's values (`[rows, outputs]`, bias added) as a tensor, after `activation`: GELU
+/// here on tract's `erf`, any other activation on candle's.
+fn activated(
+    mut values: Vec<f32>,
+    shape: (usize, usize),
+    activation: Activation,
+    device: &Device,
+) -> Result<Tensor> {
+    let remaining = if activation == Activation::GeluErf {
+        gelu_erf(&mut values)?;
+        Activation::None
+    } else {
+        activation
+    };
+    remaining.apply(Tensor::from_vec(values, shape, device)?)
 }
 
 /// `x · ½ (1 + erf(x / √2))` in place, with tract's vectorised `erf` (within ~3·10⁻⁷ of the
@@ -319,6 +324,17 @@ mod tests {
                 );
             }
         }
+        let no_rows = Tensor::zeros((0, inputs), candle_core::DType::F32, &cpu).unwrap();
+        let ours = Dense::new(
+            weight.clone(),
+            bias.clone(),
+            Activation::None,
+            Precision::F32,
+        );
+        assert_eq!(
+            ours.unwrap().forward(&no_rows).unwrap().dims(),
+            &[0, outputs]
+        );
         let short_bias = Tensor::from_vec(values(3, 8), 3, &cpu).unwrap();
         assert!(Dense::new(weight, short_bias, Activation::None, Precision::F32).is_err());
     }
