@@ -4,7 +4,8 @@
 #
 #   eval "$(bash scripts/services.sh)"
 #
-# PostgreSQL: a throwaway cluster in $SB_SERVICES_DIR/pg on 127.0.0.1:$SB_PG_PORT with
+# PostgreSQL: a throwaway cluster in $SB_SERVICES_DIR/pg on 127.0.0.1:$SB_PG_PORT (and its Unix
+#   socket in that directory) with
 #   switchboard_owner  (LOGIN, CREATEDB; owns the schema; migrations run as it)
 #   switchboard_app    (LOGIN, NOSUPERUSER, NOBYPASSRLS; owns nothing; the server runs as it)
 # S3: moto's server on 127.0.0.1:$SB_S3_PORT.
@@ -86,4 +87,5 @@ cat <<ENV
 export SWITCHBOARD_TEST_PG_OWNER_URL=postgres://switchboard_owner:$OWNER_PASSWORD@127.0.0.1:$SB_PG_PORT/switchboard
 export SWITCHBOARD_TEST_PG_APP_URL=postgres://switchboard_app:$APP_PASSWORD@127.0.0.1:$SB_PG_PORT/switchboard
 export SWITCHBOARD_TEST_S3_ENDPOINT=http://127.0.0.1:$SB_S3_PORT
+export SWITCHBOARD_TEST_PG_SOCKET_DIR=$SB_SERVICES_DIR/pg
 ENV

@@ -204,3 +204,51 @@ async fn a_platform_read_fails_when_its_audit_row_cannot_be_written() {
     assert!(!read.text.contains("admin@tenant-b.test"));
     assert_eq!(read.code(), "internal");
 }
+
+/// The README tells a deployment with a local PostgreSQL to connect over its Unix socket
+/// (BENCHMARKS.md, P6). The server's own connection path (`Db::connect`, the `Any` driver) must
+/// take such a URL, and tenant transactions and the queue must work through it.
+#[tokio::test]
+async fn the_server_connects_over_postgresqls_unix_socket() {
+    let app = TestApp::new().await;
+    let Some(pg) = postgres(&app) else { return };
+    let Ok(dir) = std::env::var("SWITCHBOARD_TEST_PG_SOCKET_DIR") else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PG_SOCKET_DIR is not set");
+        return;
+    };
+    let mut url = url::Url::parse(&pg.app_url).unwrap();
+    let port = url.port().unwrap_or(5432);
+    url.set_host(Some("localhost")).unwrap();
+    url.set_port(None).unwrap();
+    url.set_query(Some(&format!("host={dir}&port={port}")));
+    let url = url.to_string();
+
+    // It really is the socket: PostgreSQL has no server address for a Unix-socket session.
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    let over_socket: bool = sqlx::query("SELECT inet_server_addr() IS NULL AS unix")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("unix");
+    assert!(over_socket, "the connection went over TCP");
+
+    let db = switchboard_store::Db::connect(&switchboard_store::DbConfig::new(url))
+        .await
+        .unwrap();
+    let a = app.tenant("tenant-a").await;
+    let scope = app.scope(&a.admin_token).await;
+    let mut tx = db.write(&scope).await.unwrap();
+    assert!(
+        switchboard_store::queue::enqueue(&mut tx, "transcribe", "call-1")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let job = switchboard_store::queue::claim(&db, "socket", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("the job enqueued over the socket");
+    assert_eq!(job.scope.tenant().as_str(), "tenant-a");
+    assert_eq!(job.call_id, "call-1");
+    assert!(switchboard_store::queue::complete(&db, &job).await.unwrap());
+}
